@@ -1,0 +1,3 @@
+from apiserver import cli
+
+raise SystemExit(cli.main())

@@ -1,0 +1,288 @@
+"""The handler chain's filters, each ``with_x(handler, ...) -> handler`` (apiserver ``pkg/server/filters``,
+``pkg/endpoints/filters``).
+
+``GenericAPIServer.build_handler_chain`` stacks them, outermost first: panic recovery → request info →
+shutdown (retry-after, wait groups) → authentication → authorization → max-in-flight → timeout → handler.
+Every response carries an ``Audit-ID`` (set when the request is read) and ``Cache-Control``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Optional
+
+from apiserver import logs
+from apiserver.auth.authentication import MASTERS, AuthenticationError
+from apiserver.auth.authorization import ALLOW, Attributes, forbidden_message
+from apiserver.endpoints import status
+from apiserver.duration import parse_duration
+from apiserver.server.request import Request, Response
+from apiserver.server.requestinfo import new_request_info
+
+log = logs.get_logger(__name__)
+
+Handler = Callable[[Request], Response]
+
+
+def with_panic_recovery(handler: Handler) -> Handler:
+    """An unexpected exception becomes a 500 for this request only, logged once with its audit ID."""
+
+    def recover(req: Request) -> Response:
+        try:
+            return handler(req)
+        except status.StatusError as err:
+            return Response.error(err)
+        except Exception:  # noqa: BLE001 - nothing a client sends may take a connection or the server down
+            log.exception("handler failed", method=req.method, path=req.path, audit_id=req.audit_id)
+            return Response.text("This request caused apiserver to panic. Look in the logs for details.\n", 500)
+
+    return recover
+
+
+def with_request_info(handler: Handler) -> Handler:
+    def request_info(req: Request) -> Response:
+        req.info = new_request_info(req.method, req.path, req.raw_query)
+        req.long_running = req.info.long_running
+        return handler(req)
+
+    return request_info
+
+
+class WaitGroup:
+    """A wait group that refuses new members once someone waits on it (upstream's SafeWaitGroup)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._count = 0
+        self._waiting = False
+
+    def add(self) -> bool:
+        with self._cond:
+            if self._waiting:
+                return False
+            self._count += 1
+            return True
+
+    def done(self):
+        with self._cond:
+            self._count -= 1
+            if self._count <= 0:
+                self._cond.notify_all()
+
+    def wait(self, timeout: Optional[float]) -> bool:
+        """Refuse new members and wait until the count is zero; False on timeout."""
+        with self._cond:
+            self._waiting = True
+            return self._cond.wait_for(lambda: self._count <= 0, timeout)
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+def with_retry_after(handler: Handler, not_accepting: threading.Event) -> Handler:
+    """``--shutdown-send-retry-after``: once draining, answer new requests 429 and close (with_retry_after.go)."""
+    exempt_paths = ("/readyz", "/livez", "/healthz", "/metrics")
+
+    def retry_after(req: Request) -> Response:
+        if not_accepting.is_set() and not req.user_agent.startswith("kube-apiserver/") \
+                and not req.path.startswith(exempt_paths):
+            resp = Response.text("The apiserver is shutting down, please try again later.\n", 429,
+                                 [("Retry-After", "5")])
+            resp.close = True
+            return resp
+        return handler(req)
+
+    return retry_after
+
+
+def with_wait_groups(handler: Handler, non_long_running: WaitGroup, long_running: WaitGroup,
+                     long_running_gauge=None) -> Handler:
+    """Count requests so a graceful stop can drain them; refuse new ones once draining (waitgroup.go)."""
+
+    def wait_groups(req: Request) -> Response:
+        group = long_running if req.long_running else non_long_running
+        if not group.add():
+            raise status.service_unavailable("apiserver is shutting down", retry_after=1)
+        counted = False
+        try:
+            resp = handler(req)
+            if req.long_running and resp.stream is not None:
+                resp.stream = _counted_stream(resp.stream, group, long_running_gauge, req)
+                counted = True
+            return resp
+        finally:
+            if not counted:
+                group.done()
+
+    return wait_groups
+
+
+def _counted_stream(stream, group: WaitGroup, gauge, req: Request):
+    labels = None
+    if gauge is not None:
+        info = req.info
+        labels = gauge.labels(info.verb.upper(), info.api_group, info.api_version, info.resource,
+                              info.subresource, info.scope, "apiserver")
+        labels.inc()
+    try:
+        yield from stream
+    finally:
+        if labels is not None:
+            labels.dec()
+        group.done()
+
+
+def with_authentication(handler: Handler, authenticator) -> Handler:
+    def authentication(req: Request) -> Response:
+        try:
+            user = authenticator.authenticate(req)
+        except AuthenticationError as err:
+            log.info("authentication failed", path=req.path, remote=req.remote, error=str(err),
+                     audit_id=req.audit_id)
+            user = None
+        if user is None:
+            raise status.unauthorized()
+        req.user = user
+        return handler(req)
+
+    return authentication
+
+
+def with_authorization(handler: Handler, authorizer) -> Handler:
+    def authorization(req: Request) -> Response:
+        info = req.info
+        attrs = Attributes(user=req.user, verb=info.verb, is_resource_request=info.is_resource_request,
+                           path=req.path, api_group=info.api_group, api_version=info.api_version,
+                           resource=info.resource, subresource=info.subresource, namespace=info.namespace,
+                           name=info.name)
+        decision, reason = authorizer.authorize(attrs)
+        if decision == ALLOW:
+            return handler(req)
+        message = forbidden_message(attrs) + (f": {reason}" if reason else "")
+        log.info("forbidden", user=req.user.name, verb=info.verb, path=req.path, reason=reason,
+                 audit_id=req.audit_id)
+        raise status.forbidden(info.resource, info.api_group, info.name, message)
+
+    return authorization
+
+
+def with_max_in_flight(handler: Handler, max_read_only: int, max_mutating: int, inflight_gauge=None) -> Handler:
+    """Bound concurrent requests per kind; long-running requests and system:masters are exempt (maxinflight.go)."""
+    read_only = threading.BoundedSemaphore(max_read_only) if max_read_only > 0 else None
+    mutating = threading.BoundedSemaphore(max_mutating) if max_mutating > 0 else None
+    gauges = {}
+    if inflight_gauge is not None:
+        gauges = {True: inflight_gauge.labels("readOnly"), False: inflight_gauge.labels("mutating")}
+
+    def max_in_flight(req: Request) -> Response:
+        if req.long_running:
+            return handler(req)
+        is_read_only = req.info.read_only
+        limiter = read_only if is_read_only else mutating
+        gauge = gauges.get(is_read_only)
+        if limiter is None or MASTERS in req.user.groups:
+            if gauge is None:
+                return handler(req)
+            gauge.inc()
+            try:
+                return handler(req)
+            finally:
+                gauge.dec()
+        if not limiter.acquire(blocking=False):
+            log.info("too many requests", kind="readOnly" if is_read_only else "mutating", path=req.path,
+                     audit_id=req.audit_id)
+            return Response.text("Too many requests, please try again later.\n", 429, [("Retry-After", "1")])
+        if gauge is not None:
+            gauge.inc()
+        try:
+            return handler(req)
+        finally:
+            limiter.release()
+            if gauge is not None:
+                gauge.dec()
+
+    return max_in_flight
+
+
+class TimeoutWatchdog:
+    """Answers 504 for requests still running past their deadline (one thread per server).
+
+    Handlers run in their connection's thread and cannot be interrupted; as upstream's timeout filter does,
+    the client gets its 504 at the deadline and whatever the handler produces later is dropped.
+    """
+
+    def __init__(self, tick: float = 0.05):
+        self._tick = tick
+        self._cond = threading.Condition()
+        self._pending: dict = {}
+        self._stopped = False
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self):
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="timeout-watchdog", daemon=True)
+                self._thread.start()
+
+    def stop(self):
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def watch(self, req: Request):
+        with self._cond:
+            self._pending[id(req)] = req
+            if len(self._pending) == 1:
+                self._cond.notify()
+
+    def unwatch(self, req: Request):
+        with self._cond:
+            self._pending.pop(id(req), None)
+
+    def _run(self):
+        with self._cond:
+            while not self._stopped:
+                if not self._pending:
+                    self._cond.wait()
+                    continue
+                self._cond.wait(self._tick)
+                now = time.monotonic()
+                expired = [r for r in self._pending.values() if r.deadline is not None and r.deadline <= now]
+                for req in expired:
+                    if req.conn is None or req.conn.respond_from_watchdog(req, Response.error(_TIMEOUT)):
+                        del self._pending[id(req)]
+                        log.info("request timed out", method=req.method, path=req.path, audit_id=req.audit_id)
+
+
+_TIMEOUT = status.timeout("request did not complete within the allotted timeout")
+
+
+def with_timeout(handler: Handler, request_timeout: float, watchdog: Optional[TimeoutWatchdog]) -> Handler:
+    """Deadline = min(``?timeout=``, ``--request-timeout``) for requests that are not long-running."""
+
+    def timeout(req: Request) -> Response:
+        if req.long_running:
+            return handler(req)
+        limit = request_timeout
+        raw = req.param("timeout")
+        if raw:
+            try:
+                asked = parse_duration(raw)
+            except ValueError as err:
+                raise status.bad_request(f"invalid timeout specified in the request URL - {err}") from None
+            if asked > 0:
+                limit = min(limit, asked) if limit > 0 else asked
+        if limit <= 0 or watchdog is None:
+            return handler(req)
+        req.deadline = req.received + limit
+        watchdog.watch(req)
+        try:
+            return handler(req)
+        finally:
+            watchdog.unwatch(req)
+
+    return timeout
