@@ -37,32 +37,40 @@ def build_parser(options: ServerRunOptions) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def parse_options(argv: Optional[List[str]]) -> ServerRunOptions:
+    """Flags → completed, validated options; raises FlagError with every problem, one per line."""
     options = ServerRunOptions()
     parser = build_parser(options)
     try:
         namespace, rest = parser.parse_known_args(argv)
     except FlagError as err:
-        return _fail(str(err).replace("argument ", "invalid argument for ", 1))
+        raise FlagError(str(err).replace("argument ", "invalid argument for ", 1)) from None
     unknown = [a for a in rest if a.startswith("-")]
     if unknown:
-        return _fail(f"unknown flag: {unknown[0].split('=', 1)[0]}")
+        raise FlagError(f"unknown flag: {unknown[0].split('=', 1)[0]}")
     if rest:
-        return _fail(f'"{COMMAND}" does not take any arguments, got {json.dumps(rest)}')
-    if namespace.version is not None:
-        if namespace.version == "raw":
-            print(json.dumps(version_info(), indent=2))
-        else:
-            print(f"Kubernetes {GIT_VERSION}")
-        return 0
+        raise FlagError(f'"{COMMAND}" does not take any arguments, got {json.dumps(rest)}')
+    options.print_version = namespace.version
     del namespace.version
     options.set_from(namespace)
     options.complete()
     errors = options.validate()
     if errors:
-        for error in errors:
-            print(f"Error: {error}", file=sys.stderr)
-        return 1
+        raise FlagError("\n".join(errors))
+    return options
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        options = parse_options(argv)
+    except FlagError as err:
+        return _fail(str(err))
+    if options.print_version is not None:
+        if options.print_version == "raw":
+            print(json.dumps(version_info(), indent=2))
+        else:
+            print(f"Kubernetes {GIT_VERSION}")
+        return 0
 
     logs.configure(options.logging.log_format, options.logging.log_level)
     log = logs.get_logger(__name__)
@@ -79,5 +87,6 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"Error: {message}", file=sys.stderr)
+    for line in message.splitlines():
+        print(f"Error: {line}", file=sys.stderr)
     return 1

@@ -30,7 +30,7 @@ class Config:
     server_url: str = ""
     metrics: Registry = field(default_factory=Registry)
 
-    def complete(self) -> "CompletedConfig":
+    def complete(self) -> CompletedConfig:
         if self.secure_serving is None:
             raise ValueError("secure serving is not configured")
         return CompletedConfig(self, LifecycleSignals(), api_server_metrics(self.metrics))

@@ -73,11 +73,10 @@ def bearer_token(authorization: Optional[str]) -> Optional[str]:
     """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive), else None."""
     if not authorization:
         return None
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
+    parts = authorization.strip().split(" ", 2)
+    if len(parts) < 2 or parts[0].lower() != "bearer":
         return None
-    token = token.strip()
-    return token or None
+    return parts[1] or None  # an empty token is no credential (bearertoken.go)
 
 
 class Authenticator:

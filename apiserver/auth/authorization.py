@@ -78,4 +78,5 @@ def forbidden_message(attrs: Attributes) -> str:
     if attrs.namespace:
         return (f'User "{name}" cannot {attrs.verb} resource "{resource}" in API group "{attrs.api_group}" '
                 f'in the namespace "{attrs.namespace}"')
-    return f'User "{name}" cannot {attrs.verb} resource "{resource}" in API group "{attrs.api_group}" at the cluster scope'
+    return (f'User "{name}" cannot {attrs.verb} resource "{resource}" in API group "{attrs.api_group}" '
+            "at the cluster scope")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional
 
 from apiserver.config import Config
 from apiserver.options.authentication import AuthenticationOptions
@@ -31,6 +31,7 @@ class ServerRunOptions:
     authentication: AuthenticationOptions = field(default_factory=AuthenticationOptions)
     authorization: AuthorizationOptions = field(default_factory=AuthorizationOptions)
     logging: LoggingOptions = field(default_factory=LoggingOptions)
+    print_version: Optional[str] = None
 
     def groups(self):
         return [self.generic, self.secure_serving, self.storage, self.authentication, self.authorization,
@@ -47,7 +48,7 @@ class ServerRunOptions:
             if name:
                 setattr(getattr(self, group_name), name, value)
 
-    def complete(self) -> "ServerRunOptions":
+    def complete(self) -> ServerRunOptions:
         self.storage.complete()
         self.secure_serving.complete(self.storage.data_dir)
         for group in (self.generic, self.authentication, self.authorization, self.logging):

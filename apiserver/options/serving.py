@@ -115,7 +115,7 @@ class SecureServingOptions:
         except pki.PKIError as err:
             raise ValueError(f"--cert-dir: {err}") from None
         if generated:
-            log.info("Generated self-signed cert", cert=files.serving_cert, key=files.serving_key)
+            log.info("Generated self-signed cert", cert=str(files.serving_cert), key=str(files.serving_key))
         return files
 
     def _ssl_context(self) -> ssl.SSLContext:

@@ -15,8 +15,8 @@ from typing import Callable, Optional
 from apiserver import logs
 from apiserver.auth.authentication import MASTERS, AuthenticationError
 from apiserver.auth.authorization import ALLOW, Attributes, forbidden_message
-from apiserver.endpoints import status
 from apiserver.duration import parse_duration
+from apiserver.endpoints import status
 from apiserver.server.request import Request, Response
 from apiserver.server.requestinfo import new_request_info
 

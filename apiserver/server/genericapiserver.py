@@ -29,7 +29,7 @@ Handler = Callable[[Request], Response]
 class GenericAPIServer:
     """Routes of one server in the chain; requests it cannot serve go to its delegate."""
 
-    def __init__(self, name: str, config, delegate: Optional["GenericAPIServer"] = None):
+    def __init__(self, name: str, config, delegate: Optional[GenericAPIServer] = None):
         self.name = name
         self.config = config
         self.delegate = delegate
@@ -103,7 +103,7 @@ class GenericAPIServer:
     def add_pre_shutdown_hook(self, name: str, hook: Callable[[], None]):
         self.pre_shutdown_hooks[name] = hook
 
-    def prepare_run(self) -> "PreparedServer":
+    def prepare_run(self) -> PreparedServer:
         """Install health endpoints (readyz's shutdown check last) and return the runnable server."""
         if self.delegate is not None:
             self.delegate.prepare_run()

@@ -61,8 +61,12 @@ class _Connection(BaseHTTPRequestHandler):
         pass  # every request is logged once, structured, by the server
 
     def send_error(self, code, message=None, explain=None):
+        """Answer a request that could not be parsed as Go's server does: plain text, then close."""
         self.error_code = code
-        super().send_error(code, message, explain)
+        self.close_connection = True
+        text = f"{int(code)} {_REASONS.get(int(code), '')}"
+        self.wfile.write(f"HTTP/1.1 {text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+                         f"Content-Length: {len(text)}\r\n\r\n{text}".encode("latin-1"))
 
     def handle(self):
         srv = self.server
@@ -105,6 +109,8 @@ class _Connection(BaseHTTPRequestHandler):
             self.close_connection = True
         elif not self.parse_request():
             self.close_connection = True
+        elif self.request_version == "HTTP/0.9":
+            self.send_error(HTTPStatus.BAD_REQUEST)
         if self.error_code is not None:
             srv.logger_bad_request(self, line, self.error_code)
             return
@@ -143,7 +149,14 @@ class _Connection(BaseHTTPRequestHandler):
             self.close_connection = True
             raise status.bad_request(f"invalid Content-Length: {length!r}") from None
         if self.body_left > self.server.max_body:
-            self.close_connection = True
+            # Read a body of up to twice the limit so the client, still sending, gets to see the 413.
+            if self.body_left <= 2 * self.server.max_body:
+                while self.body_left > 0:
+                    chunk = self.rfile.read(min(self.body_left, 65536))
+                    if not chunk:
+                        break
+                    self.body_left -= len(chunk)
+            self.close_connection = self.body_left > 0
             raise status.request_entity_too_large(f"Request entity too large: limit is {self.server.max_body}")
 
     def _read_body(self) -> bytes:
@@ -179,7 +192,13 @@ class _Connection(BaseHTTPRequestHandler):
             self.rfile.readline(3)
 
     def _skip_body(self):
-        if self.chunked or self.body_left > MAX_DRAIN:
+        """Skip a body no handler read, so the connection can serve the next request."""
+        if self.chunked:
+            try:
+                self._read_chunked()
+            except status.StatusError:
+                self.close_connection = True
+        elif self.body_left > MAX_DRAIN:
             self.close_connection = True
         else:
             self.rfile.read(self.body_left)
@@ -307,6 +326,8 @@ class HTTPServer:
                         self._threads.add(thread)
                     thread.start()
         self.listener.close()
+        self._wake_r.close()
+        self._wake_w.close()
 
     def _connection_thread(self, sock, addr):
         try:
@@ -382,10 +403,7 @@ class HTTPServer:
         with self._lock:
             while self._threads and time.monotonic() < deadline:
                 self._lock.wait(0.05)
-            left = len(self._threads)
-        self._wake_r.close()
-        self._wake_w.close()
-        return left
+            return len(self._threads)
 
     def active_count(self) -> int:
         with self._lock:

@@ -1,0 +1,30 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from support import ServerThread  # noqa: E402
+
+
+@pytest.fixture
+def server(tmp_path):
+    with ServerThread(tmp_path / "data") as srv:
+        yield srv
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Start servers with given flags and routes; all are stopped after the test."""
+    started = []
+
+    def make(*flags, routes=None, customize=None, data_dir=None):
+        srv = ServerThread(data_dir or tmp_path / f"data{len(started)}", *flags, routes=routes,
+                           customize=customize).start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()

@@ -1,0 +1,111 @@
+"""Run the real server in a thread on a free loopback port, and talk to it over real TLS."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import ssl
+import threading
+from typing import Callable, Dict, Optional
+
+from apiserver import app, cli
+
+
+class ServerThread:
+    """The server's main line (options → config → chain → prepare_run → run) in a thread."""
+
+    def __init__(self, data_dir: str, *flags: str, routes: Optional[Dict[str, Callable]] = None,
+                 customize: Optional[Callable] = None):
+        self.data_dir = str(data_dir)
+        self.flags = ["--data-dir", self.data_dir, "--secure-port", "0", *flags]
+        self.routes = routes or {}
+        self.customize = customize
+        self.stop_event = threading.Event()
+        self.thread: Optional[threading.Thread] = None
+        self.error: Optional[BaseException] = None
+
+    def start(self) -> ServerThread:
+        options = cli.parse_options(self.flags)
+        config = options.config().complete()
+        server = app.create_server_chain(config)
+        for path, handler in self.routes.items():
+            server.handle(path, handler)
+        if self.customize is not None:
+            self.customize(server)
+        self.prepared = server.prepare_run()
+        self.config = config
+        self.port = config.secure_serving.address[1]
+        self.url = config.server_url
+        self.kubeconfig = config.kubeconfig_path
+        self.pki = options.secure_serving.pki_files
+        self.thread = threading.Thread(target=self._run, name="test-apiserver", daemon=True)
+        self.thread.start()
+        if not config.lifecycle.mux_and_discovery_complete.wait(10):
+            raise RuntimeError("server did not start")
+        return self
+
+    def _run(self):
+        try:
+            self.prepared.run(self.stop_event)
+        except BaseException as err:  # noqa: BLE001 - reported to the test by stop()
+            self.error = err
+
+    def stop(self, timeout: float = 15.0):
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+            assert not self.thread.is_alive(), "server did not stop"
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- clients
+
+    def ssl_context(self, cert: bool = True, cert_file: str = "", key_file: str = "") -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=str(self.pki.ca_cert))
+        if cert_file:
+            ctx.load_cert_chain(cert_file, key_file)
+        elif cert:
+            ctx.load_cert_chain(str(self.pki.admin_cert), str(self.pki.admin_key))
+        return ctx
+
+    def connection(self, cert: bool = True, timeout: float = 10.0, **kw) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ssl_context(cert, **kw),
+                                           timeout=timeout)
+
+    def request(self, method: str, path: str, body=None, headers: Optional[dict] = None, cert: bool = True,
+                token: str = "", conn: Optional[http.client.HTTPSConnection] = None, **kw):
+        """One request; returns (status, headers, body bytes)."""
+        own = conn is None
+        conn = conn or self.connection(cert, **kw)
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.headers, resp.read()
+        finally:
+            if own:
+                conn.close()
+
+    def get_json(self, path: str, **kw):
+        code, headers, body = self.request("GET", path, **kw)
+        return code, json.loads(body)
+
+
+def write_token_file(path, rows) -> str:
+    with open(path, "w") as f:
+        for row in rows:
+            f.write(row + "\n")
+    os.chmod(path, 0o600)
+    return str(path)
