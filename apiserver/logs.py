@@ -6,9 +6,12 @@ Modules call ``log = logs.get_logger(__name__)`` and ``log.info("event", key=val
 
 from __future__ import annotations
 
+import atexit
+import collections
 import json
 import logging
 import sys
+import threading
 import time
 
 try:
@@ -30,27 +33,87 @@ def configure(fmt: str = "", level: str = "info", stream=None) -> str:
     stream = stream or sys.stderr
     if not fmt:
         fmt = "console" if stream.isatty() else "json"
+    out = BatchingWriter(stream)
+    atexit.register(out.flush_now)
     if structlog is not None:
         renderer = (structlog.processors.JSONRenderer(serializer=json.dumps) if fmt == "json"
                     else structlog.dev.ConsoleRenderer(colors=False))
         structlog.configure(
             processors=[
-                structlog.contextvars.merge_contextvars,
                 structlog.processors.add_log_level,
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 structlog.processors.format_exc_info,
                 renderer,
             ],
             wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-            logger_factory=structlog.PrintLoggerFactory(stream),
+            logger_factory=lambda *args: _LineLogger(out),
             cache_logger_on_first_use=True,
         )
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(_JSONFormatter() if fmt == "json" else _ConsoleFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS.get(level, logging.INFO))
     return fmt
+
+
+class _LineLogger:
+    """structlog's output end: each rendered event becomes one line (cheaper than print())."""
+
+    __slots__ = ("_write",)
+
+    def __init__(self, out):
+        self._write = out.write
+
+    def msg(self, message: str):
+        self._write(message + "\n")
+
+    debug = info = warning = warn = error = critical = exception = fatal = failure = err = log = msg
+
+
+class BatchingWriter:
+    """A file-like writer that hands lines to a background thread, which writes them in batches.
+
+    One write system call per batch instead of one per log line keeps logging off the request threads'
+    critical path. Lines are written within ``interval`` seconds, and at exit.
+    """
+
+    def __init__(self, stream, interval: float = 0.05):
+        self._stream = stream
+        self._interval = interval
+        self._lines: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def write(self, text: str) -> int:
+        self._lines.append(text)  # deque.append is atomic: no lock on the hot path
+        return len(text)
+
+    def flush(self):
+        pass  # print(..., flush=True) calls this for every line; the writer thread flushes instead
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def flush_now(self):
+        with self._lock:
+            lines = self._lines
+            parts = []
+            while lines:
+                parts.append(lines.popleft())
+            if parts:
+                try:
+                    self._stream.write("".join(parts))
+                    self._stream.flush()
+                except (OSError, ValueError):
+                    pass  # the stream is gone (closed pipe at exit): nothing sensible left to do
+
+    def _run(self):
+        while True:
+            time.sleep(self._interval)
+            if self._lines:
+                self.flush_now()
 
 
 class _StdlibLogger:

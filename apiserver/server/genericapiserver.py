@@ -212,7 +212,7 @@ class PreparedServer:
         verb = _metric_verb(req, info)
         dry_run = "All" if req.param("dryRun") else ""
         m.request_total.labels(verb, dry_run, info.api_group, info.api_version, info.resource, info.subresource,
-                               info.scope, "apiserver", code).inc()
+                               info.scope, "apiserver", str(code)).inc()
         m.request_duration_seconds.labels(verb, dry_run, info.api_group, info.api_version, info.resource,
                                           info.subresource, info.scope, "apiserver").observe(elapsed)
         m.response_sizes.labels(verb, info.api_group, info.api_version, info.resource, info.subresource,

@@ -10,15 +10,15 @@ in-flight requests finish, as Go's ``http.Server.Shutdown`` does.
 from __future__ import annotations
 
 import email.utils
+import random
+import re
 import selectors
 import socket
 import ssl
 import threading
 import time
-import uuid
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
-from typing import Callable, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from apiserver import logs
 from apiserver.endpoints import status
@@ -27,52 +27,82 @@ from apiserver.server.request import Request, Response
 log = logs.get_logger(__name__)
 
 MAX_REQUEST_BODY = 3 * 1024 * 1024   # upstream's limit for a request body
+MAX_LINE = 65536                     # one request or header line
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 1024 * 1024       # Go's DefaultMaxHeaderBytes, as upstream's MaxHeaderBytes
 MAX_DRAIN = 64 * 1024                # unread bodies up to this size are skipped, larger ones close the connection
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
-class _Connection(BaseHTTPRequestHandler):
-    """One client connection; BaseHTTPRequestHandler parses request lines and headers."""
+class BadRequest(Exception):
+    """A request that cannot be parsed; answered with a plain-text status and the connection is closed."""
 
-    protocol_version = "HTTP/1.1"
-    server: HTTPServer
+    def __init__(self, code: int, reason: str = ""):
+        super().__init__(reason or _REASONS.get(code, ""))
+        self.code = code
 
-    def setup(self):
-        srv = self.server
-        raw = self.request
-        raw.settimeout(srv.handshake_timeout)
-        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.request = self.connection = srv.ssl_context.wrap_socket(raw, server_side=True)
+
+class Headers:
+    """Request headers: case-insensitive lookup of the first value, as Go's Header.Get."""
+
+    __slots__ = ("_items", "_first")
+
+    def __init__(self, items: List[Tuple[str, str]]):
+        self._items = items
+        first: Dict[str, str] = {}
+        for name, value in items:
+            first.setdefault(name.lower(), value)
+        self._first = first
+
+    def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        return self._first.get(name.lower(), default)
+
+    def get_all(self, name: str) -> List[str]:
+        lowered = name.lower()
+        return [v for k, v in self._items if k.lower() == lowered]
+
+    def __getitem__(self, name: str) -> Optional[str]:
+        return self._first.get(name.lower())
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._first
+
+    def __delitem__(self, name: str):
+        lowered = name.lower()
+        self._items = [(k, v) for k, v in self._items if k.lower() != lowered]
+        self._first.pop(lowered, None)
+
+    def items(self) -> List[Tuple[str, str]]:
+        return list(self._items)
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class _Connection:
+    """One client connection: TLS handshake, then requests until the client or the server closes it."""
+
+    def __init__(self, sock: socket.socket, client_address, server: HTTPServer):
+        self.server = server
+        self.client_address = client_address
+        sock.settimeout(server.handshake_timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connection = server.ssl_context.wrap_socket(sock, server_side=True)
         self.peer_cert = self.connection.getpeercert() or None
+        # One timeout for every read after the handshake, Go's IdleTimeout: changing it per request costs syscalls.
+        self.connection.settimeout(server.idle_timeout)
         self.rfile = self.connection.makefile("rb", -1)
-        self.wfile = _Writer(self.connection)
+        self.write = self.connection.sendall
         self.write_lock = threading.Lock()
         self.responded = False
         self.state = "idle"
-
-    def finish(self):
-        for f in (self.wfile, self.rfile):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-    def log_message(self, format, *args):  # noqa: A002 - BaseHTTPRequestHandler's signature
-        pass  # every request is logged once, structured, by the server
-
-    def send_error(self, code, message=None, explain=None):
-        """Answer a request that could not be parsed as Go's server does: plain text, then close."""
-        self.error_code = code
-        self.close_connection = True
-        text = f"{int(code)} {_REASONS.get(int(code), '')}"
-        self.wfile.write(f"HTTP/1.1 {text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
-                         f"Content-Length: {len(text)}\r\n\r\n{text}".encode("latin-1"))
+        self.close_connection = False
+        self.handle()
 
     def handle(self):
         srv = self.server
         srv.track(self)
         try:
-            self.close_connection = False
             while not self.close_connection:
                 self.handle_one_request()
         except (OSError, ValueError) as err:  # reset, timeout, TLS alert, or a socket closed by shutdown
@@ -81,6 +111,7 @@ class _Connection(BaseHTTPRequestHandler):
         finally:
             srv.untrack(self)
             try:
+                self.rfile.close()
                 self.connection.close()
             except OSError:
                 pass
@@ -90,8 +121,7 @@ class _Connection(BaseHTTPRequestHandler):
         if not srv.set_state(self, "idle"):
             self.close_connection = True
             return
-        self.connection.settimeout(srv.idle_timeout)
-        line = self.rfile.readline(65537)
+        line = self.rfile.readline(MAX_LINE + 1)
         if not line:
             self.close_connection = True
             return
@@ -99,33 +129,81 @@ class _Connection(BaseHTTPRequestHandler):
         if not srv.set_state(self, "active"):
             self.close_connection = True
             return
-        self.connection.settimeout(srv.read_timeout)
-        self.raw_requestline = line
-        self.error_code = None
         self.responded = False
         self.body_left = 0
-        if len(line) > 65536:
-            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
-            self.close_connection = True
-        elif not self.parse_request():
-            self.close_connection = True
-        elif self.request_version == "HTTP/0.9":
-            self.send_error(HTTPStatus.BAD_REQUEST)
-        if self.error_code is not None:
-            srv.logger_bad_request(self, line, self.error_code)
+        self.chunked = False
+        self.expect_continue = False
+        try:
+            method, target, headers = self._parse(line)
+        except BadRequest as err:
+            self._send_plain(err.code, str(err))
+            srv.bad_request(self, line, err.code)
             return
-        audit_id = self.headers.get("Audit-ID") or str(uuid.uuid4())
-        req = Request(self.command, self.path, self.headers, self.client_address[0], self.peer_cert, audit_id,
-                      received, self._read_body, self)
+        self.headers = headers
+        audit_id = headers.get("Audit-ID") or new_audit_id()
+        req = Request(method, target, headers, self.client_address[0], self.peer_cert, audit_id, received,
+                      self._read_body, self)
         try:
             self._prepare_body(req)
             resp = srv.handler(req)
         except status.StatusError as err:
             resp = Response.error(err)
         self.respond(req, resp)
-        if not req.body_consumed and self.body_left:
+        if not req.body_consumed and (self.body_left or self.chunked):
             self._skip_body()
         srv.request_done(req, self.sent_status, self.sent_bytes)
+
+    def _parse(self, line: bytes):
+        """Parse the request line and headers with Go's limits (1 MiB of headers at most, in all)."""
+        if len(line) > MAX_LINE:
+            raise BadRequest(414)
+        parts = line.decode("latin-1").rstrip("\r\n").split(" ")
+        if len(parts) != 3:
+            raise BadRequest(400, "malformed HTTP request")
+        method, target, version = parts
+        if version == "HTTP/1.1":
+            self.close_connection = False
+        elif version == "HTTP/1.0":
+            self.close_connection = True
+        elif version.startswith("HTTP/") and version[5:6].isdigit() and version[5:6] >= "2":
+            raise BadRequest(505)
+        else:
+            raise BadRequest(400, "malformed HTTP version")
+        if not _TOKEN.fullmatch(method) or not target.startswith("/"):
+            raise BadRequest(400, "malformed HTTP request")
+        items: List[Tuple[str, str]] = []
+        total = len(line)
+        while True:
+            raw = self.rfile.readline(MAX_LINE + 1)
+            total += len(raw)
+            if len(raw) > MAX_LINE or total > MAX_HEADER_BYTES or len(items) >= MAX_HEADERS:
+                raise BadRequest(431)
+            if raw in (b"\r\n", b"\n"):
+                break
+            if not raw:
+                raise BadRequest(400, "unexpected EOF in headers")
+            text = raw.decode("latin-1").rstrip("\r\n")
+            name, sep, value = text.partition(":")
+            if not sep or not _TOKEN.fullmatch(name):
+                raise BadRequest(400, "malformed MIME header line")
+            items.append((name, value.strip(" \t")))
+        headers = Headers(items)
+        if version == "HTTP/1.1" and "host" not in headers._first:
+            raise BadRequest(400, "missing required Host header")
+        connection = headers.get("Connection", "").lower()
+        if "close" in connection:
+            self.close_connection = True
+        elif "keep-alive" in connection:
+            self.close_connection = False
+        self.expect_continue = headers.get("Expect", "").lower() == "100-continue" and version == "HTTP/1.1"
+        return method, target, headers
+
+    def _send_plain(self, code: int, text: str):
+        """Answer a request that could not be parsed as Go's server does: plain text, then close."""
+        self.close_connection = True
+        body = f"{code} {_REASONS.get(code, '')}" + (f": {text}" if text != _REASONS.get(code, "") else "")
+        self.write(f"HTTP/1.1 {code} {_REASONS.get(code, '')}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                   f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n{body}".encode("latin-1"))
 
     def _prepare_body(self, req: Request):
         """Check the framing headers now; the body itself is read when a handler asks for it."""
@@ -161,6 +239,9 @@ class _Connection(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         with self.write_lock:  # the timeout watchdog must not write while we read on the same TLS object
+            if self.expect_continue:
+                self.expect_continue = False
+                self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             if self.chunked:
                 return self._read_chunked()
             data = self.rfile.read(self.body_left) if self.body_left else b""
@@ -257,17 +338,17 @@ class _Connection(BaseHTTPRequestHandler):
     def _write_whole(self, req: Request, resp: Response):
         body = b"" if req.method == "HEAD" else resp.body
         self.sent_bytes = len(resp.body)
-        self.wfile.write(self._head(req, resp, f"Content-Length: {len(resp.body)}") + body)
+        self.write(self._head(req, resp, f"Content-Length: {len(resp.body)}") + body)
 
     def _write_stream(self, req: Request, resp: Response):
         self.sent_bytes = 0
-        self.wfile.write(self._head(req, resp, "Transfer-Encoding: chunked"))
+        self.write(self._head(req, resp, "Transfer-Encoding: chunked"))
         try:
             for chunk in resp.stream:
                 if chunk:
                     self.sent_bytes += len(chunk)
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.write(b"0\r\n\r\n")
+                    self.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.write(b"0\r\n\r\n")
         finally:
             close = getattr(resp.stream, "close", None)
             if close:
@@ -279,14 +360,13 @@ class HTTPServer:
 
     def __init__(self, listener: socket.socket, ssl_context: ssl.SSLContext, handler: Callable[[Request], Response],
                  *, request_done: Optional[Callable] = None, handshake_timeout: float = 10.0,
-                 idle_timeout: float = 90.0, read_timeout: float = 32.0, max_body: int = MAX_REQUEST_BODY):
+                 idle_timeout: float = 90.0, max_body: int = MAX_REQUEST_BODY):
         self.listener = listener
         self.ssl_context = ssl_context
         self.handler = handler
         self._request_done = request_done
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
-        self.read_timeout = read_timeout
         self.max_body = max_body
         self.closing = False
         self._lock = threading.Condition()
@@ -367,12 +447,12 @@ class HTTPServer:
             self._lock.notify_all()
 
     def set_state(self, conn, state: str) -> bool:
-        """Mark a connection idle or active; False once closing (an idle connection then closes)."""
-        with self._lock:
-            conn.state = state
-            if state == "idle":
-                self._lock.notify_all()
-            return not (self.closing and state == "idle")
+        """Mark a connection idle or active; False once closing (an idle connection then closes).
+
+        No lock: an attribute write is atomic, and ``wait_active`` polls rather than waits for a notify.
+        """
+        conn.state = state
+        return not (self.closing and state == "idle")
 
     def close_idle(self):
         """Wake connections that wait for a next request, so they close (Go closes idle connections too)."""
@@ -421,24 +501,15 @@ class HTTPServer:
         if self._request_done is not None:
             self._request_done(req, code, size)
 
-    def logger_bad_request(self, conn, line: bytes, code: int):
+    def bad_request(self, conn, line: bytes, code: int):
         log.info("bad request", remote=conn.client_address[0], code=int(code),
                  request_line=line[:200].decode("latin-1").rstrip())
 
 
-class _Writer:
-    """What BaseHTTPRequestHandler writes to: every write goes out whole, at once."""
-
-    __slots__ = ("write",)
-
-    def __init__(self, sock):
-        self.write = sock.sendall
-
-    def flush(self):
-        pass
-
-    def close(self):
-        pass
+def new_audit_id() -> str:
+    """A random (version 4) UUID; cheaper than uuid.uuid4(), which asks the OS for entropy every time."""
+    h = f"{random.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _hard_shutdown(sock):

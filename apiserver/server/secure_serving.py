@@ -24,7 +24,6 @@ class SecureServingInfo:
     ssl_context: ssl.SSLContext
     handshake_timeout: float = 10.0
     idle_timeout: float = 90.0
-    read_timeout: float = 32.0
 
     @property
     def address(self) -> Tuple[str, int]:
@@ -35,8 +34,7 @@ class SecureServingInfo:
               request_done: Optional[Callable] = None) -> Tuple[threading.Event, threading.Event, HTTPServer]:
         """Start serving in the background; returns (stopped, listener_stopped, server)."""
         server = HTTPServer(self.listener, self.ssl_context, handler, request_done=request_done,
-                            handshake_timeout=self.handshake_timeout, idle_timeout=self.idle_timeout,
-                            read_timeout=self.read_timeout)
+                            handshake_timeout=self.handshake_timeout, idle_timeout=self.idle_timeout)
         stopped, listener_stopped = run_server(server, shutdown_timeout, stop)
         return stopped, listener_stopped, server
 
