@@ -81,13 +81,19 @@ class WaitGroup:
         return self._count
 
 
+_EXEMPT_PATHS = ("/readyz", "/livez", "/healthz", "/metrics")
+
+
+def exempt_from_retry_after(req: Request) -> bool:
+    """Requests still served while draining: health, metrics, and other API servers (with_retry_after.go)."""
+    return req.path.startswith(_EXEMPT_PATHS) or req.user_agent.startswith("kube-apiserver/")
+
+
 def with_retry_after(handler: Handler, not_accepting: threading.Event) -> Handler:
-    """``--shutdown-send-retry-after``: once draining, answer new requests 429 and close (with_retry_after.go)."""
-    exempt_paths = ("/readyz", "/livez", "/healthz", "/metrics")
+    """``--shutdown-send-retry-after``: once draining, answer new requests 429 and close."""
 
     def retry_after(req: Request) -> Response:
-        if not_accepting.is_set() and not req.user_agent.startswith("kube-apiserver/") \
-                and not req.path.startswith(exempt_paths):
+        if not_accepting.is_set() and not exempt_from_retry_after(req):
             resp = Response.text("The apiserver is shutting down, please try again later.\n", 429,
                                  [("Retry-After", "5")])
             resp.close = True
@@ -104,6 +110,8 @@ def with_wait_groups(handler: Handler, non_long_running: WaitGroup, long_running
     def wait_groups(req: Request) -> Response:
         group = long_running if req.long_running else non_long_running
         if not group.add():
+            if exempt_from_retry_after(req):
+                return handler(req)  # the same exemptions as retry-after, or draining could wait forever
             raise status.service_unavailable("apiserver is shutting down", retry_after=1)
         counted = False
         try:

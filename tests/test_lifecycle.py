@@ -1,0 +1,93 @@
+"""The shutdown sequence in-process: streams end cleanly, retry-after mode, signal handler set-up."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from apiserver.server.request import Response
+from apiserver.server.signals import SignalHandler
+
+
+def slow(req):
+    time.sleep(float(req.param("s", "1")))
+    return Response.text("done")
+
+
+def streaming_route(holder):
+    """A long-running (watch) route that streams until the server ends its streams."""
+
+    def watch(req):
+        prepared = holder["srv"].prepared
+
+        def events():
+            n = 0
+            while not prepared.streams_stop.wait(0.05):
+                n += 1
+                yield b'{"type":"BOOKMARK","n":%d}\n' % n
+        return Response(200, [("Content-Type", "application/json")], stream=events())
+    return watch
+
+
+def test_signal_handler_twice_raises_and_restores():
+    first = SignalHandler()
+    stop = first.install()
+    try:
+        with pytest.raises(RuntimeError):
+            SignalHandler().install()
+        assert not stop.is_set()
+        assert first.request_shutdown() is True
+        assert stop.is_set() and first.request_shutdown() is False
+    finally:
+        first.restore()
+    again = SignalHandler()
+    again.install()  # restored, so it can be set up again
+    again.restore()
+
+
+@pytest.mark.parametrize("grace", ["0s", "5s"])
+def test_long_running_streams_end_cleanly_on_shutdown(make_server, grace):
+    holder = {}
+    srv = make_server(f"--shutdown-watch-termination-grace-period={grace}", customize=lambda s: s.handle_prefix(
+        "/api/v1/namespaces/default/pods", streaming_route(holder)))
+    holder["srv"] = srv
+    conn = srv.connection()
+    conn.request("GET", "/api/v1/namespaces/default/pods?watch=true")
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.headers["Transfer-Encoding"] == "chunked"
+    first = json.loads(resp.readline())
+    assert first == {"type": "BOOKMARK", "n": 1}
+    _, _, metrics = srv.request("GET", "/metrics")
+    assert 'apiserver_longrunning_requests{verb="WATCH",group="",version="v1",resource="pods",subresource="",' \
+           'scope="namespace",component="apiserver"} 1' in metrics.decode()
+    start = time.monotonic()
+    srv.stop_event.set()
+    rest = resp.read()  # returns at the terminating chunk: the stream ended cleanly, not cut off
+    numbers = [json.loads(line)["n"] for line in rest.splitlines()]
+    assert numbers == list(range(2, 2 + len(numbers)))
+    assert resp.isclosed()
+    srv.thread.join(10)
+    assert not srv.thread.is_alive() and time.monotonic() - start < 5
+    conn.close()
+
+
+def test_send_retry_after_mode(make_server):
+    srv = make_server("--shutdown-send-retry-after", "--shutdown-delay-duration=1s", routes={"/slow": slow})
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=srv.request("GET", "/slow?s=2")))
+    t.start()
+    time.sleep(0.3)
+    srv.stop_event.set()
+    assert srv.config.lifecycle.shutdown_initiated.wait(2)
+    assert srv.request("GET", "/readyz")[0] == 500          # readyz red during the delay
+    assert srv.request("GET", "/version")[0] == 200         # everything else still served
+    assert srv.config.lifecycle.not_accepting_new_requests.wait(3)
+    code, headers, body = srv.request("GET", "/version")    # still listening, but sending clients away
+    assert (code, body) == (429, b"The apiserver is shutting down, please try again later.\n")
+    assert headers["Retry-After"] == "5" and headers["Connection"] == "close"
+    assert srv.request("GET", "/healthz")[0] == 200         # health and metrics are exempt
+    t.join(5)
+    assert result["r"][::2] == (200, b"done")               # the in-flight request finished
+    srv.thread.join(10)
+    assert srv.config.lifecycle.in_flight_requests_drained.signaled()
