@@ -10,12 +10,16 @@ import threading
 
 from apiserver.config import CompletedConfig
 from apiserver.options import ServerRunOptions
+from apiserver.server import healthz
 from apiserver.server.genericapiserver import GenericAPIServer
 
 
 def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     apiextensions = config.new("apiextensions-apiserver")
-    return config.new("kube-apiserver", delegate=apiextensions)
+    kube = config.new("kube-apiserver", delegate=apiextensions)
+    kube.add_health_checks(healthz.HealthCheck("storage", config.store.check))
+    kube.add_destroy_func(config.store.close)
+    return kube
 
 
 def run(options: ServerRunOptions, stop: threading.Event) -> None:

@@ -26,6 +26,7 @@ class Config:
     shutdown_watch_termination_grace_period: float = 0.0
     livez_grace_period: float = 0.0
     data_dir: str = ""
+    store: Any = None
     kubeconfig_path: str = ""
     server_url: str = ""
     metrics: Registry = field(default_factory=Registry)

@@ -73,5 +73,7 @@ class ServerRunOptions:
         except (OSError, ValueError) as err:
             if config.secure_serving is not None:
                 config.secure_serving.listener.close()
+            if config.store is not None:
+                config.store.close()
             raise OptionsError(str(err)) from err
         return config

@@ -40,12 +40,14 @@ class GenericAPIServer:
         self.readyz_checks: List[healthz.HealthCheck] = list(self.healthz_checks)
         self.post_start_hooks: Dict[str, Callable[[threading.Event], None]] = {}
         self.pre_shutdown_hooks: Dict[str, Callable[[], None]] = {}
+        self.destroy_funcs: List[Callable[[], None]] = []   # run once the server has stopped (close storage)
         if delegate is not None:
             self.healthz_checks = _merge(self.healthz_checks, delegate.healthz_checks)
             self.livez_checks = _merge(self.livez_checks, delegate.livez_checks)
             self.readyz_checks = _merge(self.readyz_checks, delegate.readyz_checks)
             self.post_start_hooks.update(delegate.post_start_hooks)
             self.pre_shutdown_hooks.update(delegate.pre_shutdown_hooks)
+            self.destroy_funcs.extend(delegate.destroy_funcs)
         self.handle("/version", self._version)
         self.handle("/version/", self._version)
         self.handle("/", self._index)
@@ -102,6 +104,9 @@ class GenericAPIServer:
 
     def add_pre_shutdown_hook(self, name: str, hook: Callable[[], None]):
         self.pre_shutdown_hooks[name] = hook
+
+    def add_destroy_func(self, func: Callable[[], None]):
+        self.destroy_funcs.append(func)
 
     def prepare_run(self) -> PreparedServer:
         """Install health endpoints (readyz's shutdown check last) and return the runnable server."""
@@ -266,6 +271,11 @@ class PreparedServer:
         stopped.wait()
         self.hooks_stop.set()
         self.watchdog.stop()
+        for destroy in self.server.destroy_funcs:
+            try:
+                destroy()
+            except Exception:  # noqa: BLE001
+                log.exception("cleanup after stop failed")
 
 
 def _metric_verb(req: Request, info) -> str:

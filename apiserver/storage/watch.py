@@ -1,0 +1,224 @@
+"""Watch fan-out: one dispatcher per store delivers events, in revision order, to every watcher.
+
+The dispatcher reads new events from the store's log (``source.events(after, upto)``) when a writer in this
+process wakes it, or every ``poll_interval`` for writers in other processes, and appends them to each
+matching watcher's bounded buffer. A watcher that falls ``buffer_size`` events behind is closed with
+WatchTooSlowError: it never blocks writers or other watchers, and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Dict, List, Optional
+
+from apiserver import logs
+from apiserver.storage.interface import (
+    PROGRESS,
+    CompactedError,
+    Event,
+    UnavailableError,
+    Watcher,
+    WatchTooSlowError,
+)
+
+log = logs.get_logger(__name__)
+
+
+class _Watcher(Watcher):
+    __slots__ = ("prefix", "after", "_dispatcher", "_cond", "_events", "_error", "_stopped", "progress_requested",
+                 "_limit", "_history")
+
+    def __init__(self, dispatcher: Dispatcher, prefix: str, after: int, history: List[Event], limit: int):
+        self.prefix = prefix
+        self.after = after              # live events at or below this revision came from history
+        self._dispatcher = dispatcher
+        self._cond = threading.Condition(threading.Lock())
+        self._events = collections.deque(history)
+        self._error: Optional[Exception] = None
+        self._stopped = False
+        self.progress_requested = False
+        self._limit = limit
+        self._history = len(history)  # history is delivered whole; the bound applies to live events
+
+    def deliver(self, events: List[Event]) -> bool:
+        """Append events (called by the dispatcher); False if the watcher is closed for being too slow."""
+        with self._cond:
+            if self._stopped or self._error is not None:
+                return False
+            if len(self._events) - self._history + len(events) > self._limit:
+                self._error = WatchTooSlowError(
+                    f"watcher on {self.prefix!r} fell more than {self._limit} events behind and was closed")
+                self._cond.notify_all()
+                return False
+            self._events.extend(events)
+            self._cond.notify_all()
+            return True
+
+    def fail(self, error: Exception):
+        with self._cond:
+            if self._error is None:
+                self._error = error
+            self._cond.notify_all()
+
+    def next(self, timeout: Optional[float] = None) -> Optional[Event]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self._events:
+                if self._stopped:
+                    return None
+                if self._error is not None:
+                    raise self._error
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._cond.wait(left)
+            if self._history:
+                self._history -= 1
+            return self._events.popleft()
+
+    def request_progress(self) -> None:
+        self.progress_requested = True
+        self._dispatcher.wake()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._events.clear()
+            self._cond.notify_all()
+        self._dispatcher.remove(self)
+
+
+class Dispatcher:
+    """Reads the store's log in revision order and fans events out to watchers by key prefix."""
+
+    def __init__(self, source, buffer_size: int = 1000, progress_interval: float = 5.0,
+                 poll_interval: Optional[float] = None, name: str = "storage"):
+        self.source = source
+        self.buffer_size = buffer_size
+        self.progress_interval = progress_interval
+        self.poll_interval = poll_interval
+        self._lock = threading.Lock()                # watchers and the dispatched revision
+        self._cond = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._watchers: Dict[str, List[_Watcher]] = {}
+        self._dispatched = source.current_revision()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=f"{name}-watch-dispatcher", daemon=True)
+        self._thread.start()
+
+    @property
+    def dispatched(self) -> int:
+        return self._dispatched
+
+    def wake(self):
+        self._wake.set()
+
+    def watch(self, prefix: str, from_revision: Optional[int]) -> Watcher:
+        with self._lock:
+            if self._closed:
+                raise UnavailableError("storage is closed")
+            if from_revision is None:
+                after = max(self.source.current_revision(), self._dispatched)
+                history: List[Event] = []
+            else:
+                compacted = self.source.compacted_revision()
+                if from_revision < compacted:
+                    raise CompactedError(from_revision, compacted)
+                after = from_revision
+                history = self.source.events(from_revision, self._dispatched, prefix) \
+                    if from_revision < self._dispatched else []
+            watcher = _Watcher(self, prefix, max(after, self._dispatched), history, self.buffer_size)
+            self._watchers.setdefault(prefix, []).append(watcher)
+            return watcher
+
+    def remove(self, watcher: _Watcher):
+        with self._lock:
+            group = self._watchers.get(watcher.prefix)
+            if group and watcher in group:
+                group.remove(watcher)
+                if not group:
+                    del self._watchers[watcher.prefix]
+
+    def wait_for(self, revision: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._dispatched >= revision or self._closed, timeout) \
+                and self._dispatched >= revision
+
+    def close(self):
+        with self._lock:
+            self._closed = True
+            watchers = [w for group in self._watchers.values() for w in group]
+            self._watchers.clear()
+            self._cond.notify_all()
+        self._wake.set()
+        for watcher in watchers:
+            watcher.fail(UnavailableError("storage is closed"))
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    # -- the dispatcher thread
+
+    def _run(self):
+        last_progress = time.monotonic()
+        while not self._closed:
+            timeout = self.progress_interval
+            if self.poll_interval is not None:
+                timeout = min(timeout, self.poll_interval)
+            self._wake.wait(timeout)
+            self._wake.clear()
+            if self._closed:
+                return
+            try:
+                delivered = self._dispatch_new()
+            except Exception as err:  # noqa: BLE001 - a broken read must not kill fan-out for good
+                if self._closed:
+                    return
+                log.error("watch dispatch failed", error=str(err))
+                time.sleep(0.1)
+                continue
+            now = time.monotonic()
+            periodic = not delivered and now - last_progress >= self.progress_interval
+            if delivered:
+                last_progress = now
+            self._send_progress(periodic)
+            if periodic:
+                last_progress = now
+
+    def _dispatch_new(self) -> bool:
+        delivered = False
+        while True:
+            current = self.source.current_revision()
+            if current <= self._dispatched:
+                return delivered
+            events = self.source.events(self._dispatched, current, None, limit=1000)
+            with self._lock:
+                upto = events[-1].revision if events else current
+                self._fan_out(events)
+                self._dispatched = max(self._dispatched, upto)
+                self._cond.notify_all()
+            delivered = delivered or bool(events)
+
+    def _fan_out(self, events: List[Event]):
+        for prefix, watchers in list(self._watchers.items()):
+            matching = [e for e in events if e.key.startswith(prefix)]
+            if not matching:
+                continue
+            for watcher in list(watchers):
+                batch = matching if matching[0].revision > watcher.after else \
+                    [e for e in matching if e.revision > watcher.after]
+                if batch and not watcher.deliver(batch):
+                    watchers.remove(watcher)
+                    log.info("watcher closed: too slow", prefix=prefix)
+            if not watchers:
+                self._watchers.pop(prefix, None)
+
+    def _send_progress(self, everyone: bool):
+        with self._lock:
+            revision = self._dispatched
+            for watchers in self._watchers.values():
+                for watcher in watchers:
+                    if everyone or watcher.progress_requested:
+                        watcher.progress_requested = False
+                        watcher.deliver([Event(PROGRESS, "", b"", max(revision, watcher.after))])
