@@ -13,9 +13,7 @@ killed process; ``FULL`` also survives power loss, at a cost the README measures
 from __future__ import annotations
 
 import os
-import queue
 import sqlite3
-import threading
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Tuple
 
@@ -45,7 +43,7 @@ SYNCHRONOUS = ("NORMAL", "FULL")
 
 
 class SQLiteStore(LogStore):
-    def __init__(self, path: str, *, synchronous: str = "NORMAL", read_connections: int = 4,
+    def __init__(self, path: str, *, synchronous: str = "NORMAL", read_connections: int = 8,
                  poll_interval: float = 0.1, **options):
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
@@ -58,8 +56,8 @@ class SQLiteStore(LogStore):
             self._writer.executescript(SCHEMA)
         except sqlite3.Error as err:
             raise UnavailableError(f"cannot open the database {path}: {err}") from err
-        self._readers: queue.LifoQueue = queue.LifoQueue()
-        self._reader_slots = threading.BoundedSemaphore(read_connections)
+        self._readers: List[sqlite3.Connection] = []
+        self._pool_size = read_connections
         super().__init__(poll_interval=poll_interval, name="sqlite", **options)
 
     def _connect(self) -> sqlite3.Connection:
@@ -72,16 +70,19 @@ class SQLiteStore(LogStore):
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A read connection from the pool (list.pop and append are atomic: no lock on this hot path)."""
         self._live()
-        with self._reader_slots:
-            try:
-                conn = self._readers.get_nowait()
-            except queue.Empty:
-                conn = self._connect()
-            try:
-                yield conn
-            finally:
-                self._readers.put(conn)
+        try:
+            conn = self._readers.pop()
+        except IndexError:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            if len(self._readers) < self._pool_size:
+                self._readers.append(conn)
+            else:
+                conn.close()
 
     @staticmethod
     @contextmanager
@@ -192,11 +193,8 @@ class SQLiteStore(LogStore):
         super().close()
         with self._write_lock:
             self._writer.close()
-        while True:
-            try:
-                self._readers.get_nowait().close()
-            except queue.Empty:
-                break
+        while self._readers:
+            self._readers.pop().close()
 
 
 def _current(conn: sqlite3.Connection) -> int:
