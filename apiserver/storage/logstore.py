@@ -133,6 +133,8 @@ class LogStore(Store):
     def list(self, prefix: str, revision: Optional[int] = None, limit: Optional[int] = None,
              start_after: Optional[str] = None) -> ListResult:
         self._live()
+        if limit is not None and limit <= 0:
+            limit = None  # as upstream: limit=0 means no limit
         current = self.current_revision()
         if revision is None or revision == 0:
             revision = current
@@ -204,10 +206,13 @@ class LogStore(Store):
         compacted = self.compacted_revision()
         if revision < compacted:
             raise CompactedError(revision, compacted)
+        # Watchers here must have their events before the rows go: let the dispatcher catch up first.
+        self._dispatcher.wake()
+        self._dispatcher.wait_for(revision, 5.0)
         self._compact(revision)
 
     def wait_for_revision(self, revision: int, timeout: float) -> bool:
-        if revision <= self._dispatcher.dispatched:
+        if revision <= self._dispatcher.dispatched or revision <= self.current_revision():
             return True
         self._dispatcher.wake()
         return self._dispatcher.wait_for(revision, timeout)

@@ -115,18 +115,24 @@ class SQLiteStore(LogStore):
 
     def _append(self, key: str, value: bytes, prev: int, created: Optional[int], deleted: bool) -> int:
         self._live()
+        # The compare-and-swap: insert only while the key's newest row is still the one the writer read. The
+        # unique (key, prev) index alone is not enough once compaction has removed that row.
+        if created is None:  # a create: the row's own revision, the next one the sequence gives
+            created_sql, args = "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0) + 1", ()
+        else:
+            created_sql, args = "?", (created,)
         try:
-            if created is None:  # a create: the row's own revision, the next one the sequence gives
-                return self._writer.execute(
-                    "INSERT INTO kv (key, created, prev, deleted, value) VALUES (?, COALESCE((SELECT seq FROM "
-                    "sqlite_sequence WHERE name = 'kv'), 0) + 1, ?, 0, ?)", (key, prev, value)).lastrowid
-            return self._writer.execute(
-                "INSERT INTO kv (key, created, prev, deleted, value) VALUES (?, ?, ?, ?, ?)",
-                (key, created, prev, int(deleted), value)).lastrowid
+            cursor = self._writer.execute(
+                f"INSERT INTO kv (key, created, prev, deleted, value) SELECT ?, {created_sql}, ?, ?, ? "
+                "WHERE COALESCE((SELECT MAX(rev) FROM kv WHERE key = ?), 0) = ?",
+                (key, *args, prev, int(deleted), value, key, prev))
         except sqlite3.IntegrityError:
             raise CASConflict(key) from None
         except sqlite3.Error as err:
             raise UnavailableError(f"storage write failed: {err}") from err
+        if cursor.rowcount != 1:
+            raise CASConflict(key)
+        return cursor.lastrowid
 
     def _range(self, prefix: str, revision: int, start_after: Optional[str],
                limit: Optional[int]) -> Tuple[List[Row], bool, int]:
@@ -144,6 +150,8 @@ class SQLiteStore(LogStore):
             if len(rows) <= limit:
                 return rows, False, 0
             rows = rows[:limit]
+            if not rows:
+                return rows, True, 0
             count_args = [prefix, prefix_end(prefix), revision, rows[-1].key]
             remaining = conn.execute(
                 "SELECT COUNT(*) FROM kv k JOIN (SELECT key, MAX(rev) AS rev FROM kv WHERE key >= ? AND key < ? "

@@ -47,6 +47,10 @@ class _Watcher(Watcher):
         with self._cond:
             if self._stopped or self._error is not None:
                 return False
+            if events and events[0].type == PROGRESS and self._events and self._events[-1].type == PROGRESS:
+                self._events[-1] = events[0]  # an unread progress note is replaced, not queued
+                self._cond.notify_all()
+                return True
             if len(self._events) - self._history + len(events) > self._limit:
                 self._error = WatchTooSlowError(
                     f"watcher on {self.prefix!r} fell more than {self._limit} events behind and was closed")
@@ -192,6 +196,14 @@ class Dispatcher:
             current = self.source.current_revision()
             if current <= self._dispatched:
                 return delivered
+            compacted = self.source.compacted_revision()
+            if compacted > self._dispatched:
+                # Another process compacted rows this dispatcher had not read: events may be missing, so
+                # every watcher ends with "too old" and its client lists again, as with a compacted etcd.
+                self._expire_all(CompactedError(self._dispatched, compacted))
+                with self._lock:
+                    self._dispatched = max(self._dispatched, compacted)
+                continue
             events = self.source.events(self._dispatched, current, None, limit=1000)
             with self._lock:
                 upto = events[-1].revision if events else current
@@ -199,6 +211,14 @@ class Dispatcher:
                 self._dispatched = max(self._dispatched, upto)
                 self._cond.notify_all()
             delivered = delivered or bool(events)
+
+    def _expire_all(self, error: Exception):
+        with self._lock:
+            watchers = [w for group in self._watchers.values() for w in group]
+            self._watchers.clear()
+        for watcher in watchers:
+            watcher.fail(error)
+        log.warning("watchers expired: history they needed was compacted", count=len(watchers))
 
     def _fan_out(self, events: List[Event]):
         for prefix, watchers in list(self._watchers.items()):
