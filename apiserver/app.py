@@ -1,17 +1,27 @@
 """kube-apiserver's wiring (``cmd/kube-apiserver/app/server.go``): the server chain and ``run``.
 
 Requests flow kube-apiserver → apiextensions-apiserver → not found; only the outermost server applies the
-filter chain. The aggregator and the API groups join this chain in later steps.
+filter chain. The kube-apiserver serves discovery and every built-in resource through one generic REST handler.
 """
 
 from __future__ import annotations
 
 import threading
 
+from apiserver import logs
+from apiserver.apis.resources import builtin_table
 from apiserver.config import CompletedConfig
+from apiserver.endpoints.discovery import Discovery
+from apiserver.endpoints.handlers import APIHandler
 from apiserver.options import ServerRunOptions
+from apiserver.registry.store import GenericStore, Options
 from apiserver.server import healthz
 from apiserver.server.genericapiserver import GenericAPIServer
+from apiserver.server.request import Request, Response
+
+log = logs.get_logger(__name__)
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
@@ -19,7 +29,61 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     kube = config.new("kube-apiserver", delegate=apiextensions)
     kube.add_health_checks(healthz.HealthCheck("storage", config.store.check))
     kube.add_destroy_func(config.store.close)
+    install_api(kube, config)
     return kube
+
+
+def install_api(server: GenericAPIServer, config: CompletedConfig):
+    table = builtin_table()
+    host, port = config.secure_serving.address
+    discovery = Discovery(table, f"{host}:{port}")
+    api = APIHandler(table, config.store, config.streams_stop, config.min_request_timeout, config.bookmark_interval)
+    try:
+        from apiserver.codec import protobuf
+        api.decode_protobuf = protobuf.decode
+    except ImportError:
+        pass
+    try:
+        from apiserver.apis import schemas
+        api.unknown_fields = lambda obj, r: schemas.unknown_fields(obj, schemas.definition_for(r.group, r.version,
+                                                                                                 r.kind) or "")
+    except ImportError:
+        pass
+
+    def route(req: Request) -> Response:
+        if req.info.is_resource_request:
+            return api(req)
+        return discovery.group_paths(req)
+
+    server.handle("/api", discovery.api)
+    server.handle("/apis", discovery.apis)
+    server.handle_prefix("/api/", route)
+    server.handle_prefix("/apis/", route)
+    server.add_post_start_hook("bootstrap-controller", lambda stop: bootstrap(api, table, config))
+    server.api = api
+
+
+def bootstrap(api: APIHandler, table, config: CompletedConfig):
+    """Create the system namespaces and the ``default/kubernetes`` Service, as upstream's bootstrap controller."""
+    namespaces = GenericStore(table.lookup("", "v1", "namespaces"), config.store)
+    for name in SYSTEM_NAMESPACES:
+        _ensure(namespaces, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    services = GenericStore(table.lookup("", "v1", "services"), config.store)
+    port = config.secure_serving.address[1]
+    _ensure(services, "default", {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "sessionAffinity": "None",
+                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}]}})
+
+
+def _ensure(store: GenericStore, namespace: str, obj: dict):
+    from apiserver.endpoints.status import StatusError
+    try:
+        store.create(namespace, obj, Options(field_manager="kube-apiserver"))
+    except StatusError as err:
+        if err.code != 409:
+            raise
 
 
 def run(options: ServerRunOptions, stop: threading.Event) -> None:

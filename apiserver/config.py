@@ -3,6 +3,7 @@ from which a ``GenericAPIServer`` can be made (apiserver ``pkg/server/config.go`
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -30,6 +31,7 @@ class Config:
     kubeconfig_path: str = ""
     server_url: str = ""
     metrics: Registry = field(default_factory=Registry)
+    bookmark_interval: float = 60.0   # how often an idle watch with allowWatchBookmarks gets a bookmark
 
     def complete(self) -> CompletedConfig:
         if self.secure_serving is None:
@@ -44,6 +46,7 @@ class CompletedConfig:
         self.__dict__.update(vars(config))
         self.lifecycle = lifecycle
         self.api_metrics = api_metrics
+        self.streams_stop = threading.Event()   # long-running handlers end their streams when this is set
 
     def new(self, name: str, delegate: Optional[GenericAPIServer] = None) -> GenericAPIServer:
         return GenericAPIServer(name, self, delegate)

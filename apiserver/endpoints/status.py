@@ -86,3 +86,71 @@ def service_unavailable(message: str, retry_after: Optional[int] = None) -> Stat
 
 def timeout(message: str) -> StatusError:
     return StatusError(504, "Timeout", f"Timeout: {message}", {})
+
+
+def not_found(group: str, resource: str, name: str) -> StatusError:
+    return StatusError(404, "NotFound", f'{qualified(resource, group)} "{name}" not found',
+                       _details(name, group, resource))
+
+
+def already_exists(group: str, resource: str, name: str) -> StatusError:
+    return StatusError(409, "AlreadyExists", f'{qualified(resource, group)} "{name}" already exists',
+                       _details(name, group, resource))
+
+
+def conflict(group: str, resource: str, name: str, cause: str) -> StatusError:
+    return StatusError(409, "Conflict", f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": '
+                       f"{cause}", _details(name, group, resource))
+
+
+MODIFIED_CONFLICT = "the object has been modified; please apply your changes to the latest version and try again"
+
+
+def invalid(group: str, kind: str, name: str, causes: list) -> StatusError:
+    """422 Invalid: ``causes`` are (field, reason, message) with reasons like FieldValueInvalid."""
+    rendered = []
+    for field_path, reason, message in causes:
+        rendered.append({"reason": reason, "message": message, "field": field_path})
+    summary = ", ".join(f"{c['field']}: {c['message']}" if c["field"] else c["message"] for c in rendered)
+    if len(rendered) > 1:
+        summary = f"[{summary}]"
+    details = {"name": name, "group": group, "kind": kind, "causes": rendered} if name else \
+        {"group": group, "kind": kind, "causes": rendered}
+    if not group:
+        details.pop("group")
+    qualified_kind = f"{kind}.{group}" if group else kind
+    return StatusError(422, "Invalid", f'{qualified_kind} "{name}" is invalid: {summary}', details)
+
+
+def method_not_supported(group: str, resource: str, verb: str) -> StatusError:
+    return StatusError(405, "MethodNotAllowed", f'{verb} is not supported on resources of kind '
+                       f'"{qualified(resource, group)}"', {"group": group, "kind": resource} if group else
+                       {"kind": resource})
+
+
+def not_acceptable(message: str) -> StatusError:
+    return StatusError(406, "NotAcceptable", message)
+
+
+def unsupported_media_type(accepted=("application/json", "application/yaml",
+                                     "application/vnd.kubernetes.protobuf")) -> StatusError:
+    return StatusError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                       f"accepted media types include: {', '.join(accepted)}")
+
+
+def expired(message: str) -> StatusError:
+    return StatusError(410, "Expired", message)
+
+
+def gone(message: str) -> StatusError:
+    return StatusError(410, "Gone", message)
+
+
+def _details(name: str, group: str, resource: str) -> dict:
+    details = {}
+    if name:
+        details["name"] = name
+    if group:
+        details["group"] = group
+    details["kind"] = resource
+    return details

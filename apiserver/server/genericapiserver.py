@@ -151,7 +151,7 @@ class PreparedServer:
         self.lifecycle = cfg.lifecycle
         self.non_long_running = filters.WaitGroup()
         self.long_running = filters.WaitGroup()
-        self.streams_stop = threading.Event()   # long-running handlers end their streams when this is set
+        self.streams_stop = cfg.streams_stop    # long-running handlers end their streams when this is set
         self.hooks_stop = threading.Event()      # post-start hooks (controllers) stop when this is set
         self.watchdog = filters.TimeoutWatchdog()
         self.http_server = None

@@ -1,0 +1,359 @@
+"""Per-type behaviour, by name: defaults on create and update, validation, selectable fields, conversion.
+
+A ``ResourceDef`` names its strategy; resources without one get the generic behaviour. Defaults follow
+upstream's defaulters for the fields clients commonly read back (kubectl describe, wait, rollout).
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import random
+import re
+from typing import Callable, Dict, List, Optional
+
+from apiserver.registry.meta import Cause, forbidden, invalid, required, timestamp
+
+_CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+\Z")
+CONFIG_KEY_MESSAGE = ("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  "
+                      "or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+
+
+def _dig(obj: dict, *path, default=None):
+    for part in path:
+        if not isinstance(obj, dict):
+            return default
+        obj = obj.get(part)
+        if obj is None:
+            return default
+    return obj
+
+
+# -- defaults
+
+def default_pod_spec(spec: dict) -> None:
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("enableServiceLinks", True)
+    for key in ("initContainers", "containers"):
+        for container in spec.get(key) or ():
+            if not isinstance(container, dict):
+                continue
+            image = container.get("image") or ""
+            tagged = ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest")
+            container.setdefault("imagePullPolicy", "IfNotPresent" if tagged or "@" in image else "Always")
+            container.setdefault("terminationMessagePath", "/dev/termination-log")
+            container.setdefault("terminationMessagePolicy", "File")
+            container.setdefault("resources", {})
+            for port in container.get("ports") or ():
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+
+
+def default_template(obj: dict) -> None:
+    template = _dig(obj, "spec", "template")
+    if isinstance(template, dict):
+        template.setdefault("metadata", {})
+        default_pod_spec(template.get("spec"))
+
+
+def _default_deployment(obj: dict) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    strategy = spec.setdefault("strategy", {})
+    if isinstance(strategy, dict):
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            if isinstance(rolling, dict):
+                rolling.setdefault("maxUnavailable", "25%")
+                rolling.setdefault("maxSurge", "25%")
+    default_template(obj)
+
+
+def _default_replicated(obj: dict) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("replicas", 1)
+    default_template(obj)
+
+
+def _default_statefulset(obj: dict) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("replicas", 1)
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+        spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    default_template(obj)
+
+
+def _default_daemonset(obj: dict) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("updateStrategy", {"type": "RollingUpdate",
+                                           "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+    default_template(obj)
+
+
+def _default_job(obj: dict) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("completions", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    uid = _dig(obj, "metadata", "uid") or ""
+    name = _dig(obj, "metadata", "name") or ""
+    if not spec.get("manualSelector") and "selector" not in spec and uid:
+        # upstream's job strategy generates the selector from the job's uid
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+        template = spec.setdefault("template", {})
+        if isinstance(template, dict):
+            labels = template.setdefault("metadata", {}).setdefault("labels", {})
+            labels.update({"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+                           "controller-uid": uid, "job-name": name})
+    default_template(obj)
+
+
+def _default_cronjob(obj: dict) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("concurrencyPolicy", "Allow")
+        spec.setdefault("suspend", False)
+        spec.setdefault("successfulJobsHistoryLimit", 3)
+        spec.setdefault("failedJobsHistoryLimit", 1)
+        job_spec = _dig(spec, "jobTemplate", "spec")
+        if isinstance(job_spec, dict):
+            default_pod_spec(_dig(job_spec, "template", "spec"))
+
+
+def _default_service(obj: dict) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    if spec["type"] != "ExternalName":
+        if not spec.get("clusterIP"):
+            spec["clusterIP"] = str(SERVICE_CIDR[random.randrange(10, SERVICE_CIDR.num_addresses - 1)])
+        if spec["clusterIP"] != "None":
+            spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+    for port in spec.get("ports") or ():
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+            if "port" in port:
+                port.setdefault("targetPort", port["port"])
+    obj.setdefault("status", {"loadBalancer": {}})
+
+
+def _default_secret(obj: dict) -> None:
+    obj.setdefault("type", "Opaque")
+
+
+def _default_pod(obj: dict) -> None:
+    default_pod_spec(obj.get("spec"))
+
+
+def _initial_pod_status(obj: dict) -> None:
+    obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+def _default_namespace(obj: dict) -> None:
+    meta = obj.setdefault("metadata", {})
+    meta.setdefault("labels", {})[NAMESPACE_LABEL] = meta.get("name", "")
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("finalizers", ["kubernetes"])
+    obj["status"] = {"phase": "Active"}
+
+
+DEFAULTERS: Dict[str, Callable[[dict], None]] = {
+    "apps/Deployment": _default_deployment, "apps/ReplicaSet": _default_replicated,
+    "/ReplicationController": _default_replicated, "apps/StatefulSet": _default_statefulset,
+    "apps/DaemonSet": _default_daemonset, "batch/Job": _default_job, "batch/CronJob": _default_cronjob,
+    "/Service": _default_service, "/Secret": _default_secret, "/Pod": _default_pod,
+    "/PodTemplate": lambda obj: default_pod_spec(_dig(obj, "template", "spec")),
+}
+
+
+CREATE_ONLY: Dict[str, Callable[[dict], None]] = {"/Namespace": _default_namespace, "/Pod": _initial_pod_status}
+
+
+def apply_defaults(group: str, kind: str, obj: dict, creating: bool = True) -> None:
+    defaulter = DEFAULTERS.get(f"{group}/{kind}")
+    if defaulter is not None:
+        defaulter(obj)
+    if creating and f"{group}/{kind}" in CREATE_ONLY:
+        CREATE_ONLY[f"{group}/{kind}"](obj)
+
+
+# -- validation
+
+def _validate_config_keys(obj: dict) -> List[Cause]:
+    causes = []
+    for field in ("data", "binaryData", "stringData"):
+        values = obj.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            continue
+        for key in values:
+            if not _CONFIG_KEY.match(key):
+                causes.append(invalid(f"{field}[{key}]", key, CONFIG_KEY_MESSAGE))
+    return causes
+
+
+def _validate_pod_spec(spec, path: str) -> List[Cause]:
+    if not isinstance(spec, dict):
+        return [required(path, "")]
+    causes = []
+    containers = spec.get("containers")
+    if not containers:
+        causes.append(required(f"{path}.containers", ""))
+    names = set()
+    for key in ("initContainers", "containers"):
+        for i, container in enumerate(spec.get(key) or ()):
+            where = f"{path}.{key}[{i}]"
+            if not isinstance(container, dict):
+                continue
+            name = container.get("name")
+            if not name:
+                causes.append(required(f"{where}.name", ""))
+            elif name in names:
+                causes.append((f"{where}.name", "FieldValueDuplicate", f'Duplicate value: "{name}"'))
+            names.add(name)
+            if not container.get("image") and key == "containers":
+                causes.append(required(f"{where}.image", ""))
+    return causes
+
+
+def _validate_selector_matches_template(obj: dict) -> List[Cause]:
+    selector = _dig(obj, "spec", "selector")
+    if not isinstance(selector, dict) or not selector:
+        return [required("spec.selector", "")]
+    labels = _dig(obj, "spec", "template", "metadata", "labels") or {}
+    match = selector.get("matchLabels") or {}
+    if any(labels.get(k) != v for k, v in match.items()):
+        return [invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`")]
+    return []
+
+
+def validate(group: str, kind: str, obj: dict) -> List[Cause]:
+    key = f"{group}/{kind}"
+    if key in ("/ConfigMap", "/Secret"):
+        return _validate_config_keys(obj)
+    if key == "/Pod":
+        return _validate_pod_spec(obj.get("spec"), "spec")
+    if key in ("apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet"):
+        return _validate_selector_matches_template(obj) + \
+            _validate_pod_spec(_dig(obj, "spec", "template", "spec"), "spec.template.spec")
+    if key == "batch/Job":
+        causes = _validate_pod_spec(_dig(obj, "spec", "template", "spec"), "spec.template.spec")
+        policy = _dig(obj, "spec", "template", "spec", "restartPolicy")
+        if policy not in ("OnFailure", "Never"):
+            causes.append(("spec.template.spec.restartPolicy", "FieldValueNotSupported",
+                           f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"'))
+        return causes
+    return []
+
+
+def validate_update(group: str, kind: str, new: dict, old: dict) -> List[Cause]:
+    causes = validate(group, kind, new)
+    if f"{group}/{kind}" in ("/ConfigMap", "/Secret") and old.get("immutable"):
+        for field in ("data", "binaryData", "immutable"):
+            if new.get(field) != old.get(field):
+                causes.append(forbidden(field, "field is immutable when `immutable` is set"))
+    if f"{group}/{kind}" == "batch/Job":
+        for field in ("selector", "template"):
+            if _dig(new, "spec", field) != _dig(old, "spec", field) and field == "selector":
+                causes.append(invalid("spec.selector", _dig(new, "spec", field), "field is immutable"))
+    return causes
+
+
+# -- selectable fields
+
+def _str(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def field_value(obj: dict, field: str) -> str:
+    """The value a field selector compares (the conversion functions of pkg/apis/*/v1 do the same)."""
+    if field == "source":  # core Event: source.component
+        return _str(_dig(obj, "source", "component"))
+    if field == "spec.unschedulable":
+        return _str(bool(_dig(obj, "spec", "unschedulable")))
+    if field == "spec.hostNetwork":
+        return _str(bool(_dig(obj, "spec", "hostNetwork")))
+    return _str(_dig(obj, *field.split(".")))
+
+
+# -- graceful deletion
+
+def grace_period(group: str, kind: str, obj: dict, requested: Optional[int]) -> int:
+    """Seconds a delete waits (pods on a node only: nothing else here has a kubelet to finish it)."""
+    if f"{group}/{kind}" != "/Pod":
+        return 0
+    if not _dig(obj, "spec", "nodeName") or _dig(obj, "status", "phase") in ("Failed", "Succeeded"):
+        return 0
+    if requested is not None:
+        return max(0, requested)
+    return int(_dig(obj, "spec", "terminationGracePeriodSeconds", default=30))
+
+
+# -- conversion between versions that share storage
+
+_EVENT_FIELDS = [("regarding", "involvedObject"), ("note", "message"), ("deprecatedSource", "source"),
+                 ("deprecatedFirstTimestamp", "firstTimestamp"), ("deprecatedLastTimestamp", "lastTimestamp"),
+                 ("deprecatedCount", "count"), ("reportingController", "reportingComponent")]
+
+
+def to_storage(group: str, kind: str, obj: dict) -> dict:
+    """events.k8s.io/v1 Events are stored as core v1 Events, as upstream stores them."""
+    if group != "events.k8s.io":
+        return obj
+    out = copy.copy(obj)
+    for new_name, old_name in _EVENT_FIELDS:
+        if new_name in out:
+            out[old_name] = out.pop(new_name)
+    out["apiVersion"], out["kind"] = "v1", "Event"
+    return out
+
+
+def from_storage(group: str, version: str, kind: str, obj: dict) -> dict:
+    if group != "events.k8s.io":
+        return obj
+    out = copy.copy(obj)
+    for new_name, old_name in _EVENT_FIELDS:
+        if old_name in out:
+            out[new_name] = out.pop(old_name)
+    if out.get("reportingController") is None and isinstance(out.get("deprecatedSource"), dict):
+        out["reportingController"] = out["deprecatedSource"].get("component", "")
+    out["apiVersion"], out["kind"] = f"{group}/{version}", kind
+    return out
+
+
+def now_timestamp() -> str:
+    return timestamp()
