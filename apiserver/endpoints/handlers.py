@@ -72,7 +72,7 @@ class ListOptions:
         if self.match and self.match not in ("Exact", "NotOlderThan"):
             raise status.bad_request(f'resourceVersionMatch: Unsupported value: "{self.match}": supported values: '
                                      '"Exact", "NotOlderThan"')
-        if self.match and not self.resource_version:
+        if self.match and not self.resource_version and not (self.watch and self.send_initial_events):
             raise status.bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided")
         if self.match == "Exact" and self.resource_version == "0":
             raise status.bad_request('resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
