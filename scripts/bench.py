@@ -64,17 +64,24 @@ def ceiling_server(cert: str, key: str, body: bytes, port_file: str):
 
 # -- load: keep-alive TLS connections, one thread each, in several processes
 
-def _client_worker(port, path, cafile, certs, seconds, connections, out):
+def _client_worker(port, path, cafile, certs, seconds, connections, out, method="GET", body=None):
     import threading
     ctx = ssl.create_default_context(cafile=cafile)
     if certs:
         ctx.load_cert_chain(*certs)
-    request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\n\r\n".encode()
+    def make_request(n):
+        if body is None:
+            return f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\n\r\n".encode()
+        data = body.replace(b"{n}", str(n).encode())
+        return (f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
+    import os as _os
+    tag = f"{_os.getpid()}"
     counts, latencies = [], []
     start_at = time.monotonic() + 0.3
     stop_at = start_at + seconds
 
-    def run():
+    def run(index=0):
         sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         f = sock.makefile("rb")
@@ -86,7 +93,7 @@ def _client_worker(port, path, cafile, certs, seconds, connections, out):
             t0 = time.monotonic()
             if t0 >= stop_at:
                 break
-            sock.sendall(request)
+            sock.sendall(make_request(f"{tag}-{index}-{n}") if body is not None else make_request(0))
             length = 0
             status = f.readline()
             while True:
@@ -96,7 +103,7 @@ def _client_worker(port, path, cafile, certs, seconds, connections, out):
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
             f.read(length)
-            if not status.startswith(b"HTTP/1.1 200"):
+            if not status.startswith((b"HTTP/1.1 200", b"HTTP/1.1 201")):
                 raise RuntimeError(f"unexpected answer {status!r}")
             n += 1
             lat.append(time.monotonic() - t0)
@@ -104,7 +111,7 @@ def _client_worker(port, path, cafile, certs, seconds, connections, out):
         latencies.extend(lat)
         sock.close()
 
-    threads = [threading.Thread(target=run) for _ in range(connections)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
@@ -112,11 +119,11 @@ def _client_worker(port, path, cafile, certs, seconds, connections, out):
     out.put((sum(counts), latencies))
 
 
-def load(port, path, cafile, certs=None, seconds=3.0, processes=2, connections=4):
+def load(port, path, cafile, certs=None, seconds=3.0, processes=2, connections=4, method="GET", body=None):
     """Requests/s and latency percentiles from ``processes`` × ``connections`` keep-alive connections."""
     queue = multiprocessing.Queue()
     workers = [multiprocessing.Process(target=_client_worker,
-                                       args=(port, path, cafile, certs, seconds, connections, queue))
+                                       args=(port, path, cafile, certs, seconds, connections, queue, method, body))
                for _ in range(processes)]
     for w in workers:
         w.start()
@@ -382,7 +389,176 @@ def bench_storage(args):
           ">= 50,000 gets/s, list 10k < 100 ms, fan-out p99 < 50 ms")
 
 
-SUITES = {"serving": bench_serving, "storage": bench_storage}
+# -- the REST API
+
+def _https(port, pki):
+    import http.client
+    ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+    ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+    return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+
+
+def _call(conn, method, path, body=None):
+    import json
+    data = json.dumps(body).encode() if body is not None else None
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def _wait_ready(port, pki):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if _call(_https(port, pki), "GET", "/readyz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("server not ready")
+
+
+def watch_delivery(port, pki, watchers=500, rate=100, seconds=3.0):
+    """p50/p99 from sending a create to each of ``watchers`` HTTP watch streams reading its event."""
+    import json
+    import selectors as sel
+    import threading
+    ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+    ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+    path = "/api/v1/namespaces/watchbench/configmaps?watch=true&resourceVersion=" + \
+        json.loads(_call(_https(port, pki), "GET", "/api/v1/namespaces/watchbench/configmaps")[1])["metadata"][
+            "resourceVersion"]
+    socks = []
+    selector = sel.DefaultSelector()
+    for _ in range(watchers):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        s.setblocking(False)
+        selector.register(s, sel.EVENT_READ, bytearray())
+        socks.append(s)
+    sent = {}
+    delays = []
+    done = threading.Event()
+
+    def writer():
+        conn = _https(port, pki)
+        n = int(rate * seconds)
+        start = time.perf_counter()
+        for i in range(n):
+            pause = start + i / rate - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            name = f"w-{i}"
+            sent[name] = time.perf_counter()
+            _call(conn, "POST", "/api/v1/namespaces/watchbench/configmaps",
+                  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "b"}})
+        time.sleep(1.0)
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    marker = b'"name":"w-'
+    while not done.is_set():
+        for key, _ in selector.select(0.1):
+            buf = key.data
+            try:
+                while True:
+                    chunk = key.fileobj.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            except (ssl.SSLWantReadError, BlockingIOError):
+                pass
+            now = time.perf_counter()
+            while True:
+                i = buf.find(marker)
+                if i < 0:
+                    break
+                j = buf.find(b'"', i + len(marker))
+                if j < 0:
+                    break
+                name = "w-" + buf[i + len(marker):j].decode()
+                if name in sent:
+                    delays.append(now - sent[name])
+                del buf[:j]
+    t.join()
+    for s in socks:
+        s.close()
+    delays.sort()
+    return {"events": len(delays), "expected": int(rate * seconds) * watchers,
+            "p50_ms": _pct(delays, 50) * 1000, "p99_ms": _pct(delays, 99) * 1000}
+
+
+def bench_api(args):
+    import json
+    tmp = tempfile.mkdtemp(prefix="bench-api-")
+    try:
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"))
+        _wait_ready(port, pki)
+        conn = _https(port, pki)
+        for ns in ("bench", "listbench", "watchbench"):
+            _call(conn, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                      "metadata": {"name": ns}})
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one", "labels": {"app": "bench"}},
+              "data": {"key": "v" * 900}}
+        _call(conn, "POST", "/api/v1/namespaces/bench/configmaps", cm)
+        get_path = "/api/v1/namespaces/bench/configmaps/one"
+        body = _call(conn, "GET", get_path)[1]
+        for i in range(500):
+            _call(conn, "POST", "/api/v1/namespaces/listbench/configmaps",
+                  dict(cm, metadata={"name": f"cm-{i:03d}"}))
+        list_times = []
+        for _ in range(20):
+            start = time.perf_counter()
+            status, data = _call(conn, "GET", "/api/v1/namespaces/listbench/configmaps")
+            list_times.append(time.perf_counter() - start)
+            assert status == 200 and len(json.loads(data)["items"]) == 500
+        list_times.sort()
+        port_file = os.path.join(tmp, "ceiling.port")
+        ceiling = multiprocessing.Process(target=ceiling_server, daemon=True, args=(
+            os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"), body, port_file))
+        ceiling.start()
+        wait_for_file(port_file)
+        ceiling_port = int(open(port_file).read())
+        cafile, certs = os.path.join(pki, "ca.crt"), (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+        kw = dict(seconds=args.seconds, processes=args.processes, connections=args.connections)
+        load(ceiling_port, get_path, cafile, **dict(kw, seconds=1))
+        load(port, get_path, cafile, certs, **dict(kw, seconds=1))
+        rounds = [(load(ceiling_port, get_path, cafile, **kw), load(port, get_path, cafile, certs, **kw))
+                  for _ in range(args.rounds)]
+        create_body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c-{n}"},
+                                  "data": {"key": "v" * 900}}).encode()
+        creates = load(port, "/api/v1/namespaces/bench/configmaps", cafile, certs, method="POST", body=create_body,
+                       **kw)
+        watch = watch_delivery(port, pki)
+        stop(proc)
+        ceiling.terminate()
+        from apiserver.storage import new_store
+        store = new_store("sqlite", os.path.join(tmp, "raw.db"))
+        value = json.dumps(cm).encode()
+        start = time.perf_counter()
+        for i in range(3000):
+            store.create(f"/registry/configmaps/bench/c-{i}", value)
+        storage_creates = 3000 / (time.perf_counter() - start)
+        store.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    best_ceiling = max((c for c, _ in rounds), key=lambda r: r["rps"])
+    best_get = max((g for _, g in rounds), key=lambda r: r["rps"])
+    print(f"api: sqlite store, {args.processes}x{args.connections} keep-alive TLS connections, x509 admin")
+    _row("ceiling: bare TLS server, same body", best_ceiling)
+    _row("GET one ConfigMap", best_get)
+    print(f"  ratio GET/ceiling: {best_get['rps'] / best_ceiling['rps']:.2f}  (target >= 0.5)")
+    print(f"  LIST 500 ConfigMaps (~1 KB each): p50 {_pct(list_times, 50) * 1000:.1f} ms, "
+          f"p99 {_pct(list_times, 99) * 1000:.1f} ms")
+    _row("POST ConfigMap (creates)", creates)
+    print(f"  creates through the API / storage layer's own creates ({storage_creates:,.0f}/s): "
+          f"{creates['rps'] / storage_creates:.2f}  (target >= 0.5)")
+    print(f"  watch delivery, 500 HTTP watchers, 100 creates/s: p50 {watch['p50_ms']:.1f} ms, "
+          f"p99 {watch['p99_ms']:.1f} ms ({watch['events']}/{watch['expected']} events; target p99 < 100 ms)")
+
+
+SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api}
 
 
 def main():

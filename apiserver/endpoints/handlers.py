@@ -9,9 +9,11 @@ PartialObjectMetadata, or a stream of watch events).
 from __future__ import annotations
 
 import base64
+import collections
 import datetime
 import json
 import random
+import threading
 import time
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -156,6 +158,8 @@ class APIHandler:
         self.min_request_timeout = min_request_timeout
         self.bookmark_interval = bookmark_interval
         self._stores: Dict[Tuple[str, str, str], GenericStore] = {}
+        self._event_cache: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
+        self._event_cache_lock = threading.Lock()
         self.decode_protobuf: Optional[Callable[[bytes], dict]] = None
         self.unknown_fields: Optional[Callable[[dict, ResourceDef], List[str]]] = None
 
@@ -582,15 +586,33 @@ class APIHandler:
                     return _json({"type": kind, "object": obj}) + b"\n"
                 return _json({"type": kind, "object": partial(obj, target.as_version)}) + b"\n"
         else:
-            def encode(kind: str, obj: dict) -> bytes:
-                return _json({"type": kind, "object": obj}) + b"\n"
+            encode = self._plain_encode
         return encode
+
+    @staticmethod
+    def _plain_encode(kind: str, obj: dict) -> bytes:
+        return _json({"type": kind, "object": obj}) + b"\n"
+
+    def _shared_event(self, r: ResourceDef, store: GenericStore, event: st.Event) -> bytes:
+        key = (event.revision, event.key, r.group, r.version)
+        line = self._event_cache.get(key)
+        if line is None:
+            obj = store.read(st.KeyValue(event.key, event.value, 0, event.revision))
+            kind = "DELETED" if event.type == st.DELETED else event.type
+            line = self._plain_encode(kind, obj)
+            with self._event_cache_lock:
+                self._event_cache[key] = line
+                while len(self._event_cache) > 512:
+                    self._event_cache.popitem(last=False)
+        return line
 
     def _stream(self, req, r, store, watcher, initial, start_rev, predicate, opts, timeout, encode,
                 error_event) -> Iterator[bytes]:
         deadline = time.monotonic() + timeout
         last_bookmark = time.monotonic()
         revision = start_rev or 0
+        # Watchers without selectors that want plain JSON all send the same bytes for an event: encode it once.
+        shared = predicate is None and encode is self._plain_encode
         try:
             if error_event is not None:
                 yield _json(error_event) + b"\n"
@@ -621,6 +643,9 @@ class APIHandler:
                         last_bookmark = time.monotonic()
                     continue
                 revision = event.revision
+                if shared:
+                    yield self._shared_event(r, store, event)
+                    continue
                 out = self._translate(store, event, predicate)
                 if out is not None:
                     yield encode(*out)
