@@ -90,3 +90,55 @@ def parse_timestamp(text: str) -> Optional[datetime.datetime]:
         return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
     except (TypeError, ValueError):
         return None
+
+
+TOTAL_ANNOTATION_SIZE = 256 * 1024
+
+
+def validate_object_meta(md: dict) -> List[Cause]:
+    """ValidateObjectMeta's label, annotation and finalizer rules, with upstream's messages."""
+    from apiserver.endpoints.selectors import validate_label_key, validate_label_value
+
+    causes: List[Cause] = []
+    for key, value in (md.get("labels") or {}).items():
+        problems = validate_label_key(key)
+        if problems:
+            causes.append(invalid("metadata.labels", key, "; ".join(problems)))
+        problems = validate_label_value(value)
+        if problems:
+            causes.append(invalid("metadata.labels", value, "; ".join(problems)))
+    annotations = md.get("annotations") or {}
+    size = 0
+    for key, value in annotations.items():
+        problems = validate_label_key(key.lower())
+        if problems:
+            causes.append(invalid("metadata.annotations", key, "; ".join(problems)))
+        size += len(key.encode()) + len(value.encode())
+    if size > TOTAL_ANNOTATION_SIZE:
+        causes.append(("metadata.annotations", "FieldValueTooLong",
+                       f"Too long: must have at most {TOTAL_ANNOTATION_SIZE} bytes"))
+    for i, finalizer in enumerate(md.get("finalizers") or ()):
+        problems = validate_label_key(finalizer) if "/" in finalizer or finalizer in (
+            "kubernetes", "orphan", "foregroundDeletion") else ["a finalizer name must be a qualified name with a "
+                                                                 "domain prefix"]
+        if problems and "/" in finalizer:
+            causes.append(invalid(f"metadata.finalizers[{i}]", finalizer, "; ".join(problems)))
+    return causes
+
+
+def check_meta_types(md: dict) -> Optional[str]:
+    """A message when metadata fields have the wrong JSON types (Go's decoder would refuse them: 400)."""
+    for field in ("labels", "annotations"):
+        value = md.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                  for k, v in value.items()):
+            return f"json: cannot unmarshal into Go struct field ObjectMeta.metadata.{field} of type map[string]string"
+    for field in ("name", "generateName", "namespace", "uid", "resourceVersion"):
+        if md.get(field) is not None and not isinstance(md[field], str):
+            return f"json: cannot unmarshal into Go struct field ObjectMeta.metadata.{field} of type string"
+    finalizers = md.get("finalizers")
+    if finalizers is not None and (not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers)):
+        return "json: cannot unmarshal into Go struct field ObjectMeta.metadata.finalizers of type []string"
+    return None

@@ -91,6 +91,9 @@ class GenericStore:
             md = obj["metadata"] = {}
         if not isinstance(md, dict):
             raise status.bad_request("metadata must be an object")
+        wrong = meta.check_meta_types(md)
+        if wrong:
+            raise status.bad_request(wrong)
         if r.namespaced:
             body_ns = md.get("namespace") or ""
             if body_ns and body_ns != namespace:
@@ -108,6 +111,7 @@ class GenericStore:
             md["name"] = meta.generate_name(prefix)
         self._prepare_create(obj)
         causes = meta.validate_name(md["name"], r.name_rule)
+        causes += meta.validate_object_meta(md)
         causes += strategy.validate(r.group, r.kind, obj)
         if causes:
             raise self._invalid(md["name"], causes)
@@ -191,6 +195,9 @@ class GenericStore:
             if not isinstance(new, dict) or not isinstance(new.get("metadata", {}), dict):
                 raise status.bad_request("the object must be a JSON object with an object metadata")
             new_md = new.setdefault("metadata", {})
+            wrong = meta.check_meta_types(new_md)
+            if wrong:
+                raise status.bad_request(wrong)
             if new_md.get("name") not in (None, name):
                 raise status.bad_request(f"the name of the object ({new_md.get('name')}) does not match the name "
                                          f"on the URL ({name})")
@@ -279,6 +286,7 @@ class GenericStore:
             if added:
                 causes.append(meta.forbidden("metadata.finalizers", "no new finalizers can be added if the object "
                                              f"is being deleted, found new finalizers {_go_strings(added)}"))
+        causes += meta.validate_object_meta(new_md)
         causes += strategy.validate_update(self.r.group, self.r.kind, new, old)
         return causes
 
