@@ -15,7 +15,7 @@ import json
 import random
 import threading
 import time
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from apiserver import logs
 from apiserver.apis.resources import ResourceDef, ResourceTable
@@ -27,6 +27,7 @@ from apiserver.endpoints.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from apiserver.endpoints.watchhub import WatchHub, WatchStream
 from apiserver.registry import strategy
 from apiserver.registry.store import GenericStore, Options
 from apiserver.server.request import Request, Response
@@ -160,6 +161,7 @@ class APIHandler:
         self._stores: Dict[Tuple[str, str, str], GenericStore] = {}
         self._event_cache: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
         self._event_cache_lock = threading.Lock()
+        self.hub = WatchHub()
         self.decode_protobuf: Optional[Callable[[bytes], dict]] = None
         self.unknown_fields: Optional[Callable[[dict, ResourceDef], List[str]]] = None
 
@@ -240,7 +242,10 @@ class APIHandler:
         if media == neg.PROTOBUF:
             if r.custom or self.decode_protobuf is None:
                 raise status.unsupported_media_type(("application/json", "application/yaml"))
-            obj = self.decode_protobuf(body)
+            try:
+                obj = self.decode_protobuf(body)
+            except ValueError as err:  # ProtobufError
+                raise status.bad_request(f"the body could not be decoded as protobuf: {err}") from None
             duplicates: List[str] = []
         elif media in (neg.JSON, neg.YAML, "text/plain", "*/*"):
             obj, duplicates = self._parse_json_or_yaml(body, media)
@@ -568,9 +573,17 @@ class APIHandler:
             error_event = {"type": "ERROR", "object": status.StatusError(
                 410, "Expired", f"too old resource version: {start_rev} ({err.compacted})").status()}
         encode = self._event_encoder(req, r, target)
-        stream = self._stream(req, r, store, watcher, initial, start_rev, predicate, opts, timeout, encode,
-                              error_event)
-        return Response(200, [("Content-Type", target.media if not target.as_kind else neg.JSON)], stream=stream)
+        shared = predicate is None and encode is self._plain_encode
+
+        def encode_event(event: st.Event) -> Optional[bytes]:
+            if shared:  # every plain-JSON watcher without selectors sends the same bytes: encode once
+                return self._shared_event(r, store, event)
+            out = self._translate(store, event, predicate)
+            return encode(*out) if out is not None else None
+
+        pump = _WatchPump(self, r, watcher, initial, start_rev or 0, opts, timeout, encode, encode_event,
+                          error_event)
+        return Response(200, [("Content-Type", target.media if not target.as_kind else neg.JSON)], stream=pump)
 
     def _event_encoder(self, req: Request, r: ResourceDef, target: neg.Target):
         if target.as_kind == neg.TABLE:
@@ -606,53 +619,6 @@ class APIHandler:
                     self._event_cache.popitem(last=False)
         return line
 
-    def _stream(self, req, r, store, watcher, initial, start_rev, predicate, opts, timeout, encode,
-                error_event) -> Iterator[bytes]:
-        deadline = time.monotonic() + timeout
-        last_bookmark = time.monotonic()
-        revision = start_rev or 0
-        # Watchers without selectors that want plain JSON all send the same bytes for an event: encode it once.
-        shared = predicate is None and encode is self._plain_encode
-        try:
-            if error_event is not None:
-                yield _json(error_event) + b"\n"
-                return
-            for obj in initial:
-                yield encode("ADDED", obj)
-            if opts.send_initial_events and opts.allow_bookmarks:
-                yield encode("BOOKMARK", bookmark(r, revision, initial_end=True))
-            while not self.streams_stop.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return
-                try:
-                    event = watcher.next(min(left, 0.5))
-                except st.WatchTooSlowError:
-                    return  # the client watches again from its last resourceVersion
-                except st.UnavailableError:
-                    return
-                if event is None:
-                    if opts.allow_bookmarks and time.monotonic() - last_bookmark >= self.bookmark_interval:
-                        watcher.request_progress()
-                        last_bookmark = time.monotonic()
-                    continue
-                if event.type == st.PROGRESS:
-                    if opts.allow_bookmarks and event.revision > 0:
-                        revision = max(revision, event.revision)
-                        yield encode("BOOKMARK", bookmark(r, revision))
-                        last_bookmark = time.monotonic()
-                    continue
-                revision = event.revision
-                if shared:
-                    yield self._shared_event(r, store, event)
-                    continue
-                out = self._translate(store, event, predicate)
-                if out is not None:
-                    yield encode(*out)
-        finally:
-            if watcher is not None:
-                watcher.stop()
-
     def _translate(self, store: GenericStore, event: st.Event, predicate) -> Optional[Tuple[str, dict]]:
         """A storage event as the client sees it; with selectors, objects moving in or out become ADDED/DELETED."""
         kv = st.KeyValue(event.key, event.value, 0, event.revision)
@@ -674,6 +640,39 @@ class APIHandler:
         if was:
             return "DELETED", obj
         return None
+
+
+class _WatchPump:
+    """A watch response: the connection thread sends the initial events, then the hub streams the rest."""
+
+    def __init__(self, api: APIHandler, r: ResourceDef, watcher, initial: List[dict], revision: int,
+                 opts: ListOptions, timeout: float, encode, encode_event, error_event):
+        self.api, self.r, self.watcher = api, r, watcher
+        self.initial, self.revision, self.opts = initial, revision, opts
+        self.deadline = time.monotonic() + timeout
+        self.encode, self.encode_event, self.error_event = encode, encode_event, error_event
+
+    def serve(self, send: Callable[[bytes], None], sock) -> None:
+        if self.error_event is not None:
+            send(_json(self.error_event) + b"\n")
+            return
+        try:
+            for obj in self.initial:
+                send(self.encode("ADDED", obj))
+            if self.opts.send_initial_events and self.opts.allow_bookmarks:
+                send(self.encode("BOOKMARK", bookmark(self.r, self.revision, initial_end=True)))
+        except BaseException:
+            self.close()
+            raise
+        marks = (lambda revision: self.encode("BOOKMARK", bookmark(self.r, revision))) \
+            if self.opts.allow_bookmarks else None
+        stream = WatchStream(self.watcher, self.encode_event, marks, self.deadline, self.api.bookmark_interval,
+                             self.api.streams_stop)
+        self.api.hub.serve(stream, send, sock)
+
+    def close(self):
+        if self.watcher is not None:
+            self.watcher.stop()
 
 
 def bookmark(r: ResourceDef, revision: int, initial_end: bool = False) -> dict:

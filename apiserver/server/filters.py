@@ -128,18 +128,47 @@ def with_wait_groups(handler: Handler, non_long_running: WaitGroup, long_running
 
 
 def _counted_stream(stream, group: WaitGroup, gauge, req: Request):
+    """Keep a long-running request counted (wait group and gauge) until its stream has ended."""
     labels = None
     if gauge is not None:
         info = req.info
         labels = gauge.labels(info.verb.upper(), info.api_group, info.api_version, info.resource,
                               info.subresource, info.scope, "apiserver")
-        labels.inc()
-    try:
-        yield from stream
-    finally:
+
+    def done():
         if labels is not None:
             labels.dec()
         group.done()
+
+    if labels is not None:
+        labels.inc()
+    if hasattr(stream, "serve"):
+        return _CountedPump(stream, done)
+    return _counted_generator(stream, done)
+
+
+def _counted_generator(stream, done):
+    try:
+        yield from stream
+    finally:
+        done()
+
+
+class _CountedPump:
+    def __init__(self, pump, done):
+        self._pump = pump
+        self._done = done
+
+    def serve(self, send, sock):
+        try:
+            self._pump.serve(send, sock)
+        finally:
+            self._done()
+
+    def close(self):
+        close = getattr(self._pump, "close", None)
+        if close is not None:
+            close()
 
 
 def with_authentication(handler: Handler, authenticator) -> Handler:

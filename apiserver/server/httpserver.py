@@ -343,11 +343,21 @@ class _Connection:
     def _write_stream(self, req: Request, resp: Response):
         self.sent_bytes = 0
         self.write(self._head(req, resp, "Transfer-Encoding: chunked"))
+
+        def send(chunk: bytes):
+            if chunk:
+                self.sent_bytes += len(chunk)
+                self.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
         try:
-            for chunk in resp.stream:
-                if chunk:
-                    self.sent_bytes += len(chunk)
-                    self.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            serve = getattr(resp.stream, "serve", None)
+            if serve is not None:
+                # A pump: another thread pushes chunks through send() while this one waits. The socket is
+                # used by one thread at a time: this thread does not touch it until serve() returns.
+                serve(send, self.connection)
+            else:
+                for chunk in resp.stream:
+                    send(chunk)
             self.write(b"0\r\n\r\n")
         finally:
             close = getattr(resp.stream, "close", None)

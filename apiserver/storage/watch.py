@@ -28,7 +28,7 @@ log = logs.get_logger(__name__)
 
 class _Watcher(Watcher):
     __slots__ = ("prefix", "after", "_dispatcher", "_cond", "_events", "_error", "_stopped", "progress_requested",
-                 "_limit", "_history")
+                 "_limit", "_history", "on_ready")
 
     def __init__(self, dispatcher: Dispatcher, prefix: str, after: int, history: List[Event], limit: int):
         self.prefix = prefix
@@ -41,6 +41,7 @@ class _Watcher(Watcher):
         self.progress_requested = False
         self._limit = limit
         self._history = len(history)  # history is delivered whole; the bound applies to live events
+        self.on_ready = None          # called (by the dispatcher) after events or an error arrive
 
     def deliver(self, events: List[Event]) -> bool:
         """Append events (called by the dispatcher); False if the watcher is closed for being too slow."""
@@ -49,22 +50,26 @@ class _Watcher(Watcher):
                 return False
             if events and events[0].type == PROGRESS and self._events and self._events[-1].type == PROGRESS:
                 self._events[-1] = events[0]  # an unread progress note is replaced, not queued
-                self._cond.notify_all()
-                return True
-            if len(self._events) - self._history + len(events) > self._limit:
+                accepted = True
+            elif len(self._events) - self._history + len(events) > self._limit:
                 self._error = WatchTooSlowError(
                     f"watcher on {self.prefix!r} fell more than {self._limit} events behind and was closed")
-                self._cond.notify_all()
-                return False
-            self._events.extend(events)
+                accepted = False
+            else:
+                self._events.extend(events)
+                accepted = True
             self._cond.notify_all()
-            return True
+        if self.on_ready is not None:
+            self.on_ready()
+        return accepted
 
     def fail(self, error: Exception):
         with self._cond:
             if self._error is None:
                 self._error = error
             self._cond.notify_all()
+        if self.on_ready is not None:
+            self.on_ready()
 
     def next(self, timeout: Optional[float] = None) -> Optional[Event]:
         deadline = None if timeout is None else time.monotonic() + timeout
