@@ -28,8 +28,8 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     apiextensions = config.new("apiextensions-apiserver")
     kube = config.new("kube-apiserver", delegate=apiextensions)
     kube.add_health_checks(healthz.HealthCheck("storage", config.store.check))
-    kube.add_destroy_func(config.store.close)
     install_api(kube, config)
+    kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
 
 
@@ -60,6 +60,7 @@ def install_api(server: GenericAPIServer, config: CompletedConfig):
     server.handle_prefix("/api/", route)
     server.handle_prefix("/apis/", route)
     server.add_post_start_hook("bootstrap-controller", lambda stop: bootstrap(api, table, config))
+    server.add_destroy_func(api.close)
     server.api = api
 
 

@@ -29,6 +29,7 @@ from apiserver.endpoints.selectors import (
 )
 from apiserver.endpoints.watchhub import WatchHub, WatchStream
 from apiserver.registry import strategy
+from apiserver.registry.namespaces import NamespaceCache
 from apiserver.registry.store import GenericStore, Options
 from apiserver.server.request import Request, Response
 from apiserver.storage import interface as st
@@ -162,14 +163,19 @@ class APIHandler:
         self._event_cache: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
         self._event_cache_lock = threading.Lock()
         self.hub = WatchHub()
+        self.namespaces = NamespaceCache(storage)
         self.decode_protobuf: Optional[Callable[[bytes], dict]] = None
         self.unknown_fields: Optional[Callable[[dict, ResourceDef], List[str]]] = None
+
+    def close(self):
+        self.hub.close()
+        self.namespaces.close()
 
     def store(self, r: ResourceDef) -> GenericStore:
         key = (r.group, r.version, r.plural)
         s = self._stores.get(key)
         if s is None or s.r is not r:
-            s = self._stores[key] = GenericStore(r, self.storage)
+            s = self._stores[key] = GenericStore(r, self.storage, self.namespaces)
         return s
 
     def __call__(self, req: Request) -> Response:

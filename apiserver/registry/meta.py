@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import random
 import re
-import uuid
 from typing import List, Optional, Tuple
 
 Cause = Tuple[str, str, str]   # (field, reason, message)
@@ -73,7 +72,9 @@ def generate_name(prefix: str) -> str:
 
 
 def new_uid() -> str:
-    return str(uuid.uuid4())
+    """A version 4 UUID from the process's seeded generator: unique, and no system call per object."""
+    h = f"{random.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def now() -> datetime.datetime:

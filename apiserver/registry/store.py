@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from apiserver.apis.resources import ResourceDef
 from apiserver.endpoints import status
 from apiserver.registry import meta, strategy
+from apiserver.registry.namespaces import terminating
 from apiserver.storage import interface as st
 
 NAMESPACES_KEY = "/registry/namespaces/"
@@ -48,9 +49,10 @@ def decode(kv: st.KeyValue) -> dict:
 class GenericStore:
     """REST semantics for one resource over the revisioned storage."""
 
-    def __init__(self, resource: ResourceDef, storage: st.Store):
+    def __init__(self, resource: ResourceDef, storage: st.Store, namespaces=None):
         self.r = resource
         self.storage = storage
+        self.namespaces = namespaces   # a NamespaceCache, or None to read storage every time
 
     # -- helpers
 
@@ -73,12 +75,13 @@ class GenericStore:
         """NamespaceLifecycle: new objects only in a namespace that exists and is not terminating."""
         if not self.r.namespaced:
             return
-        try:
-            ns = json.loads(self.storage.get(NAMESPACES_KEY + namespace).value)
-        except st.NotFoundError:
-            raise status.not_found("", "namespaces", namespace) from None
-        if creating and (ns.get("metadata", {}).get("deletionTimestamp")
-                         or ns.get("status", {}).get("phase") == "Terminating"):
+        is_terminating = self.namespaces.terminating(namespace) if self.namespaces is not None else None
+        if is_terminating is None:
+            try:
+                is_terminating = terminating(json.loads(self.storage.get(NAMESPACES_KEY + namespace).value))
+            except st.NotFoundError:
+                raise status.not_found("", "namespaces", namespace) from None
+        if creating and is_terminating:
             raise status.forbidden(self.r.plural, self.r.group, "", f"unable to create new content in namespace "
                                    f"{namespace} because it is being terminated")
 

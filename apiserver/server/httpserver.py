@@ -10,7 +10,6 @@ in-flight requests finish, as Go's ``http.Server.Shutdown`` does.
 from __future__ import annotations
 
 import email.utils
-import random
 import re
 import selectors
 import socket
@@ -22,6 +21,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from apiserver import logs
 from apiserver.endpoints import status
+from apiserver.registry.meta import new_uid
 from apiserver.server.request import Request, Response
 
 log = logs.get_logger(__name__)
@@ -140,7 +140,7 @@ class _Connection:
             srv.bad_request(self, line, err.code)
             return
         self.headers = headers
-        audit_id = headers.get("Audit-ID") or new_audit_id()
+        audit_id = headers.get("Audit-ID") or new_uid()
         req = Request(method, target, headers, self.client_address[0], self.peer_cert, audit_id, received,
                       self._read_body, self)
         try:
@@ -514,12 +514,6 @@ class HTTPServer:
     def bad_request(self, conn, line: bytes, code: int):
         log.info("bad request", remote=conn.client_address[0], code=int(code),
                  request_line=line[:200].decode("latin-1").rstrip())
-
-
-def new_audit_id() -> str:
-    """A random (version 4) UUID; cheaper than uuid.uuid4(), which asks the OS for entropy every time."""
-    h = f"{random.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _hard_shutdown(sock):

@@ -107,15 +107,17 @@ class LogStore(Store):
 
     def create(self, key: str, value: bytes) -> int:
         self._live()
+        prev = 0  # first try as a new key: one statement in the common case
         while True:
             with self._write_lock:
-                row = self._latest(key)
-                if row is not None and not row.deleted:
-                    raise AlreadyExistsError(key)
                 try:
-                    rev = self._append(key, value, row.rev if row else 0, None, False)
+                    rev = self._append(key, value, prev, None, False)
                 except CASConflict:
-                    continue  # another process wrote this key meanwhile: look again
+                    row = self._latest(key)  # the key has rows: live (exists) or a tombstone (create after it)
+                    if row is not None and not row.deleted:
+                        raise AlreadyExistsError(key) from None
+                    prev = row.rev if row else 0
+                    continue
             self._dispatcher.wake()
             return rev
 
