@@ -19,9 +19,9 @@ def make_server(tmp_path):
     """Start servers with given flags and routes; all are stopped after the test."""
     started = []
 
-    def make(*flags, routes=None, customize=None, data_dir=None):
+    def make(*flags, routes=None, customize=None, data_dir=None, wait_ready=True):
         srv = ServerThread(data_dir or tmp_path / f"data{len(started)}", *flags, routes=routes,
-                           customize=customize).start()
+                           customize=customize, wait_ready=wait_ready).start()
         started.append(srv)
         return srv
 

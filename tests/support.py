@@ -7,6 +7,7 @@ import json
 import os
 import ssl
 import threading
+import time
 from typing import Callable, Dict, Optional
 
 from apiserver import app, cli
@@ -16,11 +17,12 @@ class ServerThread:
     """The server's main line (options → config → chain → prepare_run → run) in a thread."""
 
     def __init__(self, data_dir: str, *flags: str, routes: Optional[Dict[str, Callable]] = None,
-                 customize: Optional[Callable] = None):
+                 customize: Optional[Callable] = None, wait_ready: bool = True):
         self.data_dir = str(data_dir)
         self.flags = ["--data-dir", self.data_dir, "--secure-port", "0", *flags]
         self.routes = routes or {}
         self.customize = customize
+        self.wait_ready = wait_ready
         self.stop_event = threading.Event()
         self.thread: Optional[threading.Thread] = None
         self.error: Optional[BaseException] = None
@@ -43,6 +45,12 @@ class ServerThread:
         self.thread.start()
         if not config.lifecycle.mux_and_discovery_complete.wait(10):
             raise RuntimeError("server did not start")
+        if self.wait_ready and not config.lifecycle.has_been_ready.is_set():
+            deadline = time.monotonic() + 10
+            while self.request("GET", "/readyz")[0] != 200:  # post-start hooks (bootstrap) have finished
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not become ready")
+                time.sleep(0.01)
         return self
 
     def _run(self):

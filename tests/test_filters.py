@@ -187,6 +187,7 @@ def parse_metrics(text):
 def test_metrics(server):
     server.request("GET", "/healthz")
     server.request("GET", "/api/v1/namespaces/default/pods")
+    server.request("GET", "/api/v1/namespaces/default/foos")
     code, headers, body = server.request("GET", "/metrics")
     assert code == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
     text = body.decode()
@@ -194,8 +195,9 @@ def test_metrics(server):
     assert "# TYPE apiserver_request_total counter" in text
     assert "# TYPE apiserver_request_duration_seconds histogram" in text
     key = ('apiserver_request_total{verb="LIST",dry_run="",group="",version="v1",resource="pods",subresource="",'
-           'scope="namespace",component="apiserver",code="404"}')
+           'scope="namespace",component="apiserver",code="200"}')
     assert samples[key] == 1
+    assert samples[key.replace('resource="pods"', 'resource="foos"').replace('code="200"', 'code="404"')] == 1
     assert any(k.startswith('apiserver_request_total{verb="GET"') and 'code="200"' in k for k in samples)
     assert samples['apiserver_current_inflight_requests{request_kind="readOnly"}'] >= 1  # this scrape
     assert samples["process_resident_memory_bytes"] > 0

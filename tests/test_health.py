@@ -20,15 +20,18 @@ def test_healthz_livez_readyz_ok(server):
 def test_verbose_lists_checks_in_order(server):
     code, _, body = server.request("GET", "/readyz?verbose")
     assert code == 200
-    assert body.decode() == "[+]ping ok\n[+]log ok\n[+]storage ok\n[+]shutdown ok\nreadyz check passed\n"
+    assert body.decode() == ("[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
+                             "[+]shutdown ok\nreadyz check passed\n")
     code, _, body = server.request("GET", "/livez?verbose")
-    assert body.decode() == "[+]ping ok\n[+]log ok\n[+]storage ok\nlivez check passed\n"
+    assert body.decode() == ("[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
+                             "livez check passed\n")
 
 
 def test_exclude_and_unknown_exclude(server):
     code, _, body = server.request("GET", "/readyz?verbose&exclude=log&exclude=nope&exclude=alsonot")
     assert code == 200
-    assert body.decode() == ('[+]ping ok\n[+]log excluded: ok\n[+]storage ok\n[+]shutdown ok\n'
+    assert body.decode() == ('[+]ping ok\n[+]log excluded: ok\n[+]storage ok\n'
+                             '[+]poststarthook/bootstrap-controller ok\n[+]shutdown ok\n'
                              'warn: some health checks cannot be excluded: no matches for "alsonot","nope"\n'
                              'readyz check passed\n')
 
@@ -45,7 +48,8 @@ def test_readyz_fails_after_shutdown_initiated(server):
     server.config.lifecycle.shutdown_initiated.signal()
     code, headers, body = server.request("GET", "/readyz")
     assert code == 500
-    assert body.decode() == ("[+]ping ok\n[+]log ok\n[+]storage ok\n[-]shutdown failed: reason withheld\n"
+    assert body.decode() == ("[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
+                             "[-]shutdown failed: reason withheld\n"
                              "readyz check failed\n")
     assert headers["Content-Type"] == "text/plain; charset=utf-8"
     code, _, body = server.request("GET", "/readyz/shutdown")
@@ -56,7 +60,7 @@ def test_readyz_fails_after_shutdown_initiated(server):
 
 def test_post_start_hook_gates_readyz_not_livez_in_grace(make_server):
     release = threading.Event()
-    srv = make_server("--livez-grace-period=1h",
+    srv = make_server("--livez-grace-period=1h", wait_ready=False,
                       customize=lambda server: server.add_post_start_hook("test-hook", lambda stop: release.wait(10)))
     code, _, body = srv.request("GET", "/readyz")
     assert code == 500

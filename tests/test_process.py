@@ -174,7 +174,8 @@ def test_readyz_fails_during_shutdown_delay(procs, tmp_path):
     deadline = time.monotonic() + 1.5
     while p.get("/readyz")[0] == 200 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert p.get("/readyz") == (500, b"[+]ping ok\n[+]log ok\n[+]storage ok\n[-]shutdown failed: reason withheld\n"
+    assert p.get("/readyz") == (500, b"[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
+                                     b"[-]shutdown failed: reason withheld\n"
                                      b"readyz check failed\n")
     assert p.get("/healthz") == (200, b"ok")
     assert p.get("/version")[0] == 200
@@ -190,13 +191,13 @@ def test_readyz_fails_during_shutdown_delay(procs, tmp_path):
 def test_one_json_log_line_per_request(procs, tmp_path):
     p = procs(tmp_path)
     p.get("/healthz")
-    p.get("/api/v1/namespaces/x/pods")
+    p.get("/api/v1/namespaces/x/foos")
     p.signal()
     code, err = p.wait()
     assert code == 0
     requests = [json.loads(line) for line in err.splitlines()
                 if line.startswith("{") and json.loads(line)["event"] == "request"]
-    pods = [r for r in requests if r["path"] == "/api/v1/namespaces/x/pods"]
+    pods = [r for r in requests if r["path"] == "/api/v1/namespaces/x/foos"]
     assert len(pods) == 1
     entry = pods[0]
     assert entry["code"] == 404 and entry["verb"] == "list" and entry["user"] == "kubernetes-admin"

@@ -243,21 +243,22 @@ def _untyped_duplicates(key: str, item: Any, path: str, out: _Collector, seen: s
         out.add("duplicate field", child)
     else:
         seen.add(key)
-    stack: List[Tuple[Any, str]] = [(item, child)]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, tuple):
-            keys: set = set()
-            nested = []
-            for k, v in node:
-                kp = _join(where, k)
-                if k in keys:
-                    out.add("duplicate field", kp)
-                keys.add(k)
-                nested.append((v, kp))
-            stack.extend(reversed(nested))
-        elif isinstance(node, list):
-            stack.extend(reversed([(v, f"{where}[{i}]") for i, v in enumerate(node)]))
+    _untyped(item, child, out)
+
+
+def _untyped(node: Any, path: str, out: _Collector) -> None:
+    if isinstance(node, tuple):
+        keys: set = set()
+        for key, item in node:
+            child = _join(path, key)
+            if key in keys:
+                out.add("duplicate field", child)
+            else:
+                keys.add(key)
+            _untyped(item, child, out)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            _untyped(item, f"{path}[{index}]", out)
 
 
 def _root(definition: SchemaRef) -> Schema:
@@ -302,7 +303,7 @@ def strict_errors(tree: Any, definition: SchemaRef, limit: Optional[int] = MAX_S
 class FieldMeta:
     """A field's resolved schema and its patch metadata (``None``/empty where the schema says nothing)."""
 
-    schema: Schema = field(repr=False)
+    schema: Schema = field(repr=False, hash=False)
     definition: Optional[str] = None  # the definition the field's $ref names, e.g. io.k8s.api.core.v1.Container
     type: Optional[str] = None  # "object", "array", "string", "integer", "number", "boolean"
     patch_strategy: Optional[str] = None  # x-kubernetes-patch-strategy: "merge", "retainKeys", "merge,retainKeys"
@@ -391,8 +392,8 @@ def field_meta(definition: SchemaRef, path: Sequence[Union[str, int]]) -> Option
 
     ``path`` holds field names and map keys; a list is entered with an index (``0``, ``"[0]"``, ``"[]"`` or
     ``"*"``) or implicitly by naming a field of its items: ``["spec", "containers", "ports"]`` is the ports list
-    of every container. ``[]`` describes the object itself. Returns ``None`` for a field the schema does not
-    have; a ``free_form`` FieldMeta with an empty schema for anything under a free-form value (RawExtension,
+    of every container. An empty path describes the definition itself. Returns ``None`` for a field the schema
+    does not have; a ``free_form`` FieldMeta with an empty schema for anything under a free-form value (RawExtension,
     JSON, an unknown key kept by x-kubernetes-preserve-unknown-fields).
     """
     if isinstance(definition, str):

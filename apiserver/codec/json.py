@@ -171,7 +171,7 @@ def go_quote(s: str) -> str:
         elif code < 0x20 or code == 0x7F:
             out.append(f"\\x{code:02x}")
         elif 0xD800 <= code <= 0xDFFF:
-            out.append("\\ufffd")  # Go strings cannot hold surrogates; Go would have replaced them
+            out.append("\ufffd")  # Go's decoder would have replaced it with U+FFFD, which Quote prints as is
         elif code < 0x10000:
             out.append(f"\\u{code:04x}")
         else:

@@ -28,6 +28,8 @@ class LifecycleSignal:
     def signaled(self) -> bool:
         return self._event.is_set()
 
+    is_set = signaled
+
     def wait(self, timeout: Optional[float] = None) -> bool:
         return self._event.wait(timeout)
 
