@@ -370,3 +370,24 @@ def test_secret_data_round_trip_and_delete_collection(srv):
     code, result, _ = call(srv, "DELETE", f"{ns}?labelSelector=dc%3D1")
     assert code == 200 and sorted(i["metadata"]["name"] for i in result["items"]) == ["s1", "s2"]
     assert call(srv, "GET", f"{ns}/s1")[0] == 404
+
+
+def test_field_validation_strict_warn_ignore_and_pruning(srv):
+    body = deployment("fv")
+    body["spec"]["replicass"] = 3
+    body["spec"]["template"]["spec"]["containers"][0]["imagee"] = "x"
+    code, status, _ = call(srv, "POST", f"{DEPLOY}?fieldValidation=Strict", body)
+    assert code == 400
+    assert status["message"] == ('strict decoding error: unknown field "spec.template.spec.containers[0].imagee", '
+                                 'unknown field "spec.replicass"')  # in the order the body has them
+    code, obj, headers = call(srv, "POST", DEPLOY, body)  # Warn is the default
+    assert code == 201
+    assert headers.get_all("Warning") == ['299 - "unknown field \\"spec.template.spec.containers[0].imagee\\""',
+                                          '299 - "unknown field \\"spec.replicass\\""']
+    assert "replicass" not in obj["spec"] and "imagee" not in obj["spec"]["template"]["spec"]["containers"][0]
+    raw = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dupe","name":"dupe"},"data":{}}'
+    code, status, _ = call(srv, "POST", f"{CM}?fieldValidation=Strict", raw,
+                           {"Content-Type": "application/json"})
+    assert code == 400 and status["message"] == 'strict decoding error: duplicate field "metadata.name"'
+    code, obj, headers = call(srv, "POST", f"{CM}?fieldValidation=Ignore", cm("ignored", extra="x"))
+    assert code == 201 and "Warning" not in headers and "extra" not in obj["metadata"]

@@ -13,6 +13,7 @@ import collections
 import datetime
 import json
 import random
+import re
 import threading
 import time
 from typing import Callable, Dict, List, Optional, Tuple
@@ -299,20 +300,20 @@ class APIHandler:
                                      f"version ({r.api_version})")
 
     def field_validation(self, req: Request, r: ResourceDef, obj: dict, duplicates: List[str], opts: Options):
+        """Report unknown and duplicate fields as ``fieldValidation`` asks, then drop the unknown ones:
+        a built-in type keeps only the fields its schema has, as upstream's typed decoding does."""
         directive = req.param("fieldValidation") or "Warn"
         if directive not in ("Ignore", "Warn", "Strict"):
             raise status.bad_request(f'fieldValidation: Unsupported value: "{directive}": supported values: '
                                      '"Ignore", "Strict", "Warn"')
-        if directive == "Ignore":
-            return
-        problems = [f'duplicate field "{d}"' for d in duplicates]
-        if self.unknown_fields is not None:
-            problems += [f'unknown field "{u}"' for u in self.unknown_fields(obj, r)]
-        if not problems:
-            return
-        if directive == "Strict":
+        unknown = self.unknown_fields(obj, r) if self.unknown_fields is not None else []
+        problems = [f'duplicate field "{d}"' for d in duplicates] + [f'unknown field "{u}"' for u in unknown]
+        if problems and directive == "Strict":
             raise status.bad_request("strict decoding error: " + ", ".join(problems))
-        opts.warnings.extend(problems)
+        if problems and directive == "Warn":
+            opts.warnings.extend(problems)
+        for path in unknown:
+            prune_path(obj, path)
 
     # -- encoding
 
@@ -679,6 +680,24 @@ class _WatchPump:
     def close(self):
         if self.watcher is not None:
             self.watcher.stop()
+
+
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def prune_path(obj, path: str) -> None:
+    """Delete the field at a strict-decoding path such as ``spec.template.spec.containers[0].imagee``."""
+    tokens = [name if name else int(index) for name, index in _PATH_TOKEN.findall(path)]
+    node = obj
+    for token in tokens[:-1]:
+        if isinstance(token, int):
+            node = node[token] if isinstance(node, list) and token < len(node) else None
+        else:
+            node = node.get(token) if isinstance(node, dict) else None
+        if node is None:
+            return
+    if isinstance(node, dict) and tokens and isinstance(tokens[-1], str):
+        node.pop(tokens[-1], None)
 
 
 def bookmark(r: ResourceDef, revision: int, initial_end: bool = False) -> dict:
