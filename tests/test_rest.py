@@ -391,3 +391,17 @@ def test_field_validation_strict_warn_ignore_and_pruning(srv):
     assert code == 400 and status["message"] == 'strict decoding error: duplicate field "metadata.name"'
     code, obj, headers = call(srv, "POST", f"{CM}?fieldValidation=Ignore", cm("ignored", extra="x"))
     assert code == 201 and "Warning" not in headers and "extra" not in obj["metadata"]
+
+
+def test_service_defaults_and_cluster_ip_kept_on_replace(srv):
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+           "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    code, created, _ = call(srv, "POST", "/api/v1/namespaces/default/services", svc)
+    assert code == 201
+    spec = created["spec"]
+    assert spec["type"] == "ClusterIP" and spec["clusterIP"].startswith("10.") and spec["clusterIPs"] == [
+        spec["clusterIP"]]
+    assert spec["ports"] == [{"port": 80, "protocol": "TCP", "targetPort": 80}]
+    svc["spec"]["ports"] = [{"port": 8080}]
+    code, replaced, _ = call(srv, "PUT", "/api/v1/namespaces/default/services/web", svc)
+    assert code == 200 and replaced["spec"]["clusterIP"] == spec["clusterIP"]

@@ -267,6 +267,7 @@ class GenericStore:
                 new["spec"] = dict(old_spec_rest, finalizers=(new.get("spec") or {}).get("finalizers") or [])
             else:
                 new["spec"] = old.get("spec", {})
+        strategy.prepare_update(r.group, r.kind, new, old)
         strategy.apply_defaults(r.group, r.kind, new, creating=False)
         if r.generation:
             generation = old_md.get("generation", 1)

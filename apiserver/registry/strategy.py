@@ -206,6 +206,16 @@ def apply_defaults(group: str, kind: str, obj: dict, creating: bool = True) -> N
         CREATE_ONLY[f"{group}/{kind}"](obj)
 
 
+def prepare_update(group: str, kind: str, new: dict, old: dict) -> None:
+    """Values the server allocated stay when an update leaves them out (a Service's cluster IP)."""
+    if f"{group}/{kind}" == "/Service":
+        new_spec, old_spec = new.get("spec"), old.get("spec") or {}
+        if isinstance(new_spec, dict):
+            for field in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+                if not new_spec.get(field) and old_spec.get(field):
+                    new_spec[field] = old_spec[field]
+
+
 # -- validation
 
 def _validate_config_keys(obj: dict) -> List[Cause]:
