@@ -1266,3 +1266,29 @@ def test_sqlite_concurrent_create_across_two_stores_has_one_winner(sqlite_stores
     run_threads([lambda: worker(a, b"a"), lambda: worker(b, b"b")])
     assert len(won) == 1 and len(lost) == 1
     assert a.get(key("only")).value == b.get(key("only")).value != lost[0]
+
+
+def test_sqlite_file_shrinks_after_compaction(tmp_path):
+    """Compaction gives pages back (auto_vacuum=INCREMENTAL), so the file does not grow without bound."""
+    import os
+
+    from apiserver.storage import new_store
+    path = str(tmp_path / "shrink.db")
+    store = new_store("sqlite", path)
+    try:
+        value = b"x" * 4000
+        for round_ in range(5):
+            for i in range(200):
+                key = f"/registry/configmaps/default/cm-{i}"
+                if round_ == 0:
+                    store.create(key, value)
+                else:
+                    store.guaranteed_update(key, lambda kv, r=round_: value + str(r).encode())
+        store._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = os.path.getsize(path)
+        store.compact(store.current_revision())
+        store._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        after = os.path.getsize(path)
+        assert after < before * 0.5, (before, after)
+    finally:
+        store.close()

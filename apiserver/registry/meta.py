@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import re
 from typing import List, Optional, Tuple
@@ -25,10 +26,18 @@ MAX_GENERATED_PREFIX = 58
 
 
 def quote(value) -> str:
-    """A value as Go's %q would print it in validation messages."""
+    """A value as upstream's field errors print it (Go's %#v for maps and slices of strings, %q for strings)."""
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return "map[string]string{" + ", ".join(f"{quote(k)}:{quote(v)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "[]string{" + ", ".join(quote(v) for v in value) + "}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return str(value)
 
 
 def invalid(field_path: str, value, detail: str) -> Cause:

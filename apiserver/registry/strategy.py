@@ -6,6 +6,7 @@ upstream's defaulters for the fields clients commonly read back (kubectl describ
 
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
 import random
@@ -168,6 +169,14 @@ def _default_service(obj: dict) -> None:
 
 def _default_secret(obj: dict) -> None:
     obj.setdefault("type", "Opaque")
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        # write-only convenience field: merged into data, base64-encoded, as upstream's conversion does
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        for key, value in string_data.items():
+            if isinstance(value, str):
+                data[key] = base64.b64encode(value.encode()).decode()
+        obj["data"] = data
 
 
 def _default_pod(obj: dict) -> None:
@@ -195,7 +204,22 @@ DEFAULTERS: Dict[str, Callable[[dict], None]] = {
 }
 
 
-CREATE_ONLY: Dict[str, Callable[[dict], None]] = {"/Namespace": _default_namespace, "/Pod": _initial_pod_status}
+def _pending_volume(obj: dict) -> None:
+    obj["status"] = {"phase": "Pending", "lastPhaseTransitionTime": timestamp()}
+
+
+def _pending_claim(obj: dict) -> None:
+    obj["status"] = {"phase": "Pending"}
+
+
+def _default_priority_class(obj: dict) -> None:
+    obj.setdefault("preemptionPolicy", "PreemptLowerPriority")
+
+
+DEFAULTERS["scheduling.k8s.io/PriorityClass"] = _default_priority_class
+CREATE_ONLY: Dict[str, Callable[[dict], None]] = {
+    "/Namespace": _default_namespace, "/Pod": _initial_pod_status, "/PersistentVolume": _pending_volume,
+    "/PersistentVolumeClaim": _pending_claim}
 
 
 def apply_defaults(group: str, kind: str, obj: dict, creating: bool = True) -> None:

@@ -64,6 +64,9 @@ class SQLiteStore(LogStore):
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Only takes effect on a new file, before WAL mode writes its header: lets compaction hand freed
+        # pages back to the file system, so the file shrinks as well as stops growing.
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         return conn
@@ -193,6 +196,9 @@ class SQLiteStore(LogStore):
             if batch < COMPACT_BATCH:
                 break
         if removed:
+            with self._write_lock:
+                # executescript steps the pragma to the end; execute() would free a single page
+                self._writer.executescript("PRAGMA incremental_vacuum;")
             log.debug("compaction removed rows", rows=removed, revision=revision)
 
     def close(self) -> None:
