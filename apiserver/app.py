@@ -13,6 +13,7 @@ from apiserver.apis.resources import builtin_table
 from apiserver.config import CompletedConfig
 from apiserver.endpoints.discovery import Discovery
 from apiserver.endpoints.handlers import APIHandler
+from apiserver.endpoints.openapi import OpenAPI
 from apiserver.options import ServerRunOptions
 from apiserver.registry.store import GenericStore, Options
 from apiserver.server import healthz
@@ -55,6 +56,7 @@ def install_api(server: GenericAPIServer, config: CompletedConfig):
             return api(req)
         return discovery.group_paths(req)
 
+    OpenAPI(table).install(server)  # documents are built on first request and cached
     server.handle("/api", discovery.api)
     server.handle("/apis", discovery.apis)
     server.handle_prefix("/api/", route)

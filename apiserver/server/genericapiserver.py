@@ -59,7 +59,8 @@ class GenericAPIServer:
         self.routes[path] = handler
 
     def handle_prefix(self, prefix: str, handler: Handler):
-        self.prefix_routes.append((prefix, handler))
+        """Serve every path under ``prefix``; registering a prefix again replaces its handler."""
+        self.prefix_routes = [(p, h) for p, h in self.prefix_routes if p != prefix] + [(prefix, handler)]
 
     def lookup(self, path: str) -> Optional[Handler]:
         handler = self.routes.get(path)
