@@ -46,7 +46,7 @@ def configure(fmt: str = "", level: str = "info", stream=None) -> str:
                 renderer,
             ],
             wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-            logger_factory=lambda *args: _LineLogger(out),
+            logger_factory=_LineLoggerFactory(out, fmt, _LEVELS.get(level, logging.INFO)),
             cache_logger_on_first_use=True,
         )
     handler = logging.StreamHandler(out)
@@ -55,6 +55,53 @@ def configure(fmt: str = "", level: str = "info", stream=None) -> str:
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS.get(level, logging.INFO))
     return fmt
+
+
+class _LineLoggerFactory:
+    """structlog's logger factory; it also remembers where lines go, for ``request_logger``'s fast path."""
+
+    def __init__(self, out, fmt: str, level: int):
+        self.out = out
+        self.fmt = fmt
+        self.level = level
+
+    def __call__(self, *args):
+        return _LineLogger(self.out)
+
+
+def request_logger(name: str):
+    """``log(**fields)`` for the one line per request. With JSON output the line is rendered straight to JSON
+    (the same fields structlog would write: the request's, then event, level, timestamp): the per-request
+    log is the hottest log call, and structlog's generic pipeline would cost a quarter of a simple GET."""
+    factory = structlog.get_config().get("logger_factory") if structlog is not None else None
+    if isinstance(factory, _LineLoggerFactory) and factory.fmt == "json":
+        if factory.level > logging.INFO:
+            return lambda **fields: None
+        write = factory.out.write
+        clock = _Clock()
+
+        def log_request(**fields):
+            fields["event"], fields["level"], fields["timestamp"] = "request", "info", clock.iso()
+            write(json.dumps(fields) + "\n")
+        return log_request
+    logger = get_logger(name)
+    return lambda **fields: logger.info("request", **fields)
+
+
+class _Clock:
+    """ISO 8601 UTC timestamps with microseconds, formatting the seconds part once per second."""
+
+    __slots__ = ("_second", "_prefix")
+
+    def __init__(self):
+        self._second, self._prefix = -1, ""
+
+    def iso(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((now - second) * 1e6):06d}Z"
 
 
 class _LineLogger:

@@ -166,6 +166,7 @@ class PreparedServer:
         healthz.install(routes, "readyz", server.readyz_checks + hook_checks + [shutdown_check],
                         self.lifecycle.has_been_ready.signal)
         self.handler = self.build_handler_chain(self._director)
+        self._log_request = logs.request_logger(__name__)
 
     def _shutdown_check(self):
         if self.lifecycle.shutdown_initiated.signaled():
@@ -209,9 +210,9 @@ class PreparedServer:
         elapsed = time.monotonic() - req.received
         info = req.info
         user = req.user.name if req.user is not None else ""
-        log.info("request", verb=info.verb if info else "", method=req.method, path=req.path, code=code,
-                 latency_ms=round(elapsed * 1000, 3), user=user, user_agent=req.user_agent,
-                 audit_id=req.audit_id, remote=req.remote)
+        self._log_request(verb=info.verb if info else "", method=req.method, path=req.path, code=code,
+                          latency_ms=round(elapsed * 1000, 3), user=user, user_agent=req.user_agent,
+                          audit_id=req.audit_id, remote=req.remote)
         if info is None:
             return
         m = self.config.api_metrics
