@@ -28,7 +28,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     apiextensions = config.new("apiextensions-apiserver")
     kube = config.new("kube-apiserver", delegate=apiextensions)
-    kube.add_health_checks(healthz.HealthCheck("storage", config.store.check))
+    kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config)
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube

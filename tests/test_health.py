@@ -135,3 +135,28 @@ def test_every_response_has_audit_id_and_cache_control(server):
     assert headers["Audit-ID"] == "my-id"
     _, headers, _ = server.request("GET", "/api/v1/pods", cert=False)
     assert headers["Audit-ID"] and headers["Cache-Control"] == "no-cache, private"
+
+
+def test_cached_check_runs_at_most_once_per_ttl():
+    from apiserver.server import healthz
+    now = [0.0]
+    calls = []
+
+    def check():
+        calls.append(now[0])
+        if now[0] >= 2:
+            raise RuntimeError("down")
+    cached = healthz.cached(healthz.HealthCheck("storage", check), ttl=1.0, clock=lambda: now[0])
+    cached.check()
+    now[0] = 0.5
+    cached.check()
+    assert calls == [0.0]
+    now[0] = 2.0
+    for _ in range(2):
+        try:
+            cached.check()
+        except RuntimeError as err:
+            assert str(err) == "down"
+        else:
+            raise AssertionError("the failure must be reported")
+    assert calls == [0.0, 2.0]

@@ -41,6 +41,25 @@ def delayed(check: HealthCheck, grace_period: float, clock=time.monotonic) -> He
     return HealthCheck(check.name, run)
 
 
+def cached(check: HealthCheck, ttl: float = 1.0, clock=time.monotonic) -> HealthCheck:
+    """Run an expensive check (a storage round trip) at most once per ``ttl``; probes in between get its result."""
+    state = {"at": float("-inf"), "error": None}
+
+    def run():
+        now = clock()
+        if now - state["at"] >= ttl:
+            try:
+                check.check()
+                state["error"] = None
+            except Exception as err:  # noqa: BLE001 - remembered and raised to every caller until the next run
+                state["error"] = err
+            state["at"] = now
+        if state["error"] is not None:
+            raise state["error"]
+
+    return HealthCheck(check.name, run)
+
+
 def _quoted(names: List[str]) -> str:
     return ",".join(f'"{n}"' for n in sorted(names))
 
