@@ -339,6 +339,10 @@ class APIHandler:
         store = self.store(r)
         if min_revision is not None:
             self.storage.wait_for_revision(min_revision, 3.0)
+        if not sub and target.as_kind is None:
+            raw = store.read_raw(store.get_raw(namespace, name, min_revision))
+            if raw is not None:  # the stored JSON with its resourceVersion: no decode and re-encode
+                return Response(200, [("Content-Type", target.media)], raw)
         obj = store.get(namespace, name, min_revision)
         if sub == "scale":
             obj = to_scale(r, obj)
@@ -379,8 +383,21 @@ class APIHandler:
                 if not self.storage.wait_for_revision(asked, 3.0):
                     raise st.TooLargeRevisionError(asked, self.storage.current_revision())
         limit = opts.limit if opts.limit and opts.limit > 0 else None
+        predicate = opts.predicate()
+        if target.as_kind is None and predicate is None:
+            raw = store.list_page_raw(namespace, revision, limit, start_after)
+            if raw is not None:  # stored JSON spliced into the list: no decode and re-encode per item
+                items_raw, revision, last_key, remaining = raw
+                list_meta = {"resourceVersion": str(revision)}
+                if last_key is not None:
+                    list_meta["continue"] = encode_continue(revision, last_key, prefix)
+                    if remaining:
+                        list_meta["remainingItemCount"] = remaining
+                body = b'{"kind":%s,"apiVersion":%s,"metadata":%s,"items":[%s]}' % (
+                    _json(r.list_kind), _json(r.api_version), _json(list_meta), b",".join(items_raw))
+                return Response(200, [("Content-Type", target.media)], body)
         items, revision, last_key, remaining = store.list_page(namespace, revision, limit, start_after,
-                                                               opts.predicate())
+                                                               predicate)
         list_meta: Dict[str, object] = {"resourceVersion": str(revision)}
         if last_key is not None:
             list_meta["continue"] = encode_continue(revision, last_key, prefix)
@@ -617,9 +634,12 @@ class APIHandler:
         key = (event.revision, event.key, r.group, r.version)
         line = self._event_cache.get(key)
         if line is None:
-            obj = store.read(st.KeyValue(event.key, event.value, 0, event.revision))
-            kind = "DELETED" if event.type == st.DELETED else event.type
-            line = self._plain_encode(kind, obj)
+            kv = st.KeyValue(event.key, event.value, 0, event.revision)
+            raw = store.read_raw(kv)
+            if raw is not None:
+                line = b'{"type":"%s","object":%s}\n' % (event.type.encode(), raw)
+            else:
+                line = self._plain_encode(event.type, store.read(kv))
             with self._event_cache_lock:
                 self._event_cache[key] = line
                 while len(self._event_cache) > 512:

@@ -34,16 +34,41 @@ class Options:
 
 
 def encode(obj: dict) -> bytes:
-    meta_ = obj.get("metadata")
-    if isinstance(meta_, dict) and "resourceVersion" in meta_:
-        obj = dict(obj, metadata={k: v for k, v in meta_.items() if k != "resourceVersion"})
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    """Stored form: JSON with apiVersion, kind and metadata first and no resourceVersion (the revision is)."""
+    md = obj.get("metadata")
+    if isinstance(md, dict) and "resourceVersion" in md:
+        md = {k: v for k, v in md.items() if k != "resourceVersion"}
+    ordered = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": md}
+    ordered.update((k, v) for k, v in obj.items() if k not in ordered)
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def decode(kv: st.KeyValue) -> dict:
     obj = json.loads(kv.value)
     obj.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
     return obj
+
+
+_METADATA = b'"metadata":{'
+
+
+def with_revision(value: bytes, revision: int, type_meta: bool = True) -> Optional[bytes]:
+    """The stored JSON with ``metadata.resourceVersion`` set, without decoding it (None if not in stored form).
+
+    Stored objects start ``{"apiVersion":…,"kind":…,"metadata":{`` (see ``encode``), so the first
+    ``"metadata":{`` is the object's own. Without ``type_meta`` the result omits apiVersion and kind, as upstream's
+    list items do."""
+    if not value.startswith(b'{"apiVersion":'):
+        return None
+    at = value.find(_METADATA)
+    if at < 0:
+        return None
+    body = at + len(_METADATA)
+    rv = b'"resourceVersion":"%d"' % revision
+    rest = value[body:]
+    rv = rv if rest.startswith(b"}") else rv + b","
+    head = value[:body] if type_meta else b"{" + _METADATA
+    return head + rv + rest
 
 
 class GenericStore:
@@ -61,6 +86,18 @@ class GenericStore:
 
     def _to_storage(self, obj: dict) -> dict:
         return strategy.to_storage(self.r.group, self.r.kind, obj)
+
+    def read_raw(self, kv: st.KeyValue, type_meta: bool = True) -> Optional[bytes]:
+        """The object's JSON for a client without decoding it, when no conversion is needed."""
+        if self.r.storage_kind:
+            return None
+        return with_revision(kv.value, kv.mod_revision, type_meta)
+
+    def get_raw(self, namespace: str, name: str, min_revision: Optional[int] = None) -> st.KeyValue:
+        try:
+            return self.storage.get(self.r.key(namespace, name), min_revision)
+        except st.NotFoundError:
+            raise self.not_found(name) from None
 
     def read(self, kv: st.KeyValue) -> dict:
         return self._from_storage(decode(kv))
@@ -155,6 +192,22 @@ class GenericStore:
             return self.read(self.storage.get(self.r.key(namespace, name), min_revision))
         except st.NotFoundError:
             raise self.not_found(name) from None
+
+    def list_page_raw(self, namespace: str, revision: Optional[int], limit: Optional[int],
+                      start_after: Optional[str]) -> Optional[Tuple[List[bytes], int, Optional[str], int]]:
+        """Like ``list_page`` without selectors, as list-item JSON (no apiVersion/kind) without decoding;
+        None when the objects need conversion."""
+        if self.r.storage_kind:
+            return None
+        page = self.storage.list(self.r.list_prefix(namespace), revision, limit, start_after)
+        items = []
+        for kv in page.items:
+            raw = with_revision(kv.value, kv.mod_revision, type_meta=False)
+            if raw is None:
+                return None
+            items.append(raw)
+        last = page.items[-1].key if page.more and page.items else None
+        return items, page.revision, last, page.remaining if page.more else 0
 
     def list_page(self, namespace: str, revision: Optional[int], limit: Optional[int], start_after: Optional[str],
                   predicate: Optional[Callable[[dict], bool]]) -> Tuple[List[dict], int, Optional[str], int]:
