@@ -118,7 +118,7 @@ class LogStore(Store):
                         raise AlreadyExistsError(key) from None
                     prev = row.rev if row else 0
                     continue
-            self._dispatcher.wake()
+            self._dispatcher.wake(rev)
             return rev
 
     def get(self, key: str, min_revision: Optional[int] = None) -> KeyValue:
@@ -173,7 +173,7 @@ class LogStore(Store):
                                        current.create_revision if current else None, False)
                 except CASConflict:
                     continue
-            self._dispatcher.wake()
+            self._dispatcher.wake(rev)
             return KeyValue(key, value, current.create_revision if current else rev, rev)
 
     def delete(self, key: str, precondition: Optional[Precondition] = None) -> KeyValue:
@@ -189,7 +189,7 @@ class LogStore(Store):
                     rev = self._append(key, row.value, row.rev, row.created, True)
                 except CASConflict:
                     continue
-            self._dispatcher.wake()
+            self._dispatcher.wake(rev)
             return KeyValue(key, row.value, row.created, rev)
 
     def watch(self, prefix: str, from_revision: Optional[int] = None) -> Watcher:

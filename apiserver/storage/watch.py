@@ -113,6 +113,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._watchers: Dict[str, List[_Watcher]] = {}
         self._dispatched = source.current_revision()
+        self._hint = 0          # the newest revision a writer in this process reported
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"{name}-watch-dispatcher", daemon=True)
         self._thread.start()
@@ -121,7 +122,10 @@ class Dispatcher:
     def dispatched(self) -> int:
         return self._dispatched
 
-    def wake(self):
+    def wake(self, revision: Optional[int] = None):
+        """Dispatch soon; a writer in this process passes the revision it wrote, which spares a read."""
+        if revision is not None and revision > self._hint:
+            self._hint = revision
         self._wake.set()
 
     def watch(self, prefix: str, from_revision: Optional[int]) -> Watcher:
@@ -175,12 +179,13 @@ class Dispatcher:
             timeout = self.progress_interval
             if self.poll_interval is not None:
                 timeout = min(timeout, self.poll_interval)
-            self._wake.wait(timeout)
+            woken = self._wake.wait(timeout)
             self._wake.clear()
             if self._closed:
                 return
             try:
-                delivered = self._dispatch_new()
+                hint = self._hint
+                delivered = self._dispatch_new(hint if woken and hint > self._dispatched else None)
             except Exception as err:  # noqa: BLE001 - a broken read must not kill fan-out for good
                 if self._closed:
                     return
@@ -195,13 +200,15 @@ class Dispatcher:
             if periodic:
                 last_progress = now
 
-    def _dispatch_new(self) -> bool:
+    def _dispatch_new(self, known: Optional[int] = None) -> bool:
+        """Deliver events up to the store's revision: ``known`` (from a local writer) or read from the store,
+        which is also when compaction by another process is noticed."""
         delivered = False
         while True:
-            current = self.source.current_revision()
+            current = known if known is not None else self.source.current_revision()
             if current <= self._dispatched:
                 return delivered
-            compacted = self.source.compacted_revision()
+            compacted = self.source.compacted_revision() if known is None else 0
             if compacted > self._dispatched:
                 # Another process compacted rows this dispatcher had not read: events may be missing, so
                 # every watcher ends with "too old" and its client lists again, as with a compacted etcd.
@@ -211,7 +218,7 @@ class Dispatcher:
                 continue
             events = self.source.events(self._dispatched, current, None, limit=1000)
             with self._lock:
-                upto = events[-1].revision if events else current
+                upto = events[-1].revision if len(events) == 1000 else current
                 self._fan_out(events)
                 self._dispatched = max(self._dispatched, upto)
                 self._cond.notify_all()
