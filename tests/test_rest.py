@@ -159,9 +159,19 @@ def test_merge_patch_and_unsupported_patch_types(srv):
                                                                                                    {"l": "v"}}},
                         {"Content-Type": "application/merge-patch+json"})
     assert code == 200 and obj["data"] == {"b": "2", "c": "3"} and obj["metadata"]["labels"] == {"l": "v"}
-    code, status, _ = call(srv, "PATCH", f"{CM}/patched", [{"op": "remove", "path": "/data"}],
+    code, obj, _ = call(srv, "PATCH", f"{CM}/patched", [{"op": "test", "path": "/data/b", "value": "2"},
+                                                       {"op": "remove", "path": "/data"}],
+                        {"Content-Type": "application/json-patch+json"})
+    assert code == 200 and "data" not in obj
+    code, obj, _ = call(srv, "PATCH", f"{CM}/patched", {"data": {"s": "1"}},
+                        {"Content-Type": "application/strategic-merge-patch+json"})
+    assert code == 200 and obj["data"] == {"s": "1"}
+    code, status, _ = call(srv, "PATCH", f"{CM}/patched", {"data": {}}, {"Content-Type": "application/foo"})
+    assert code == 415 and status["reason"] == "UnsupportedMediaType"
+    before = call(srv, "GET", f"{CM}/patched")[1]
+    code, status, _ = call(srv, "PATCH", f"{CM}/patched", [{"op": "test", "path": "/data/s", "value": "no"}],
                            {"Content-Type": "application/json-patch+json"})
-    assert code == 415
+    assert code == 422 and call(srv, "GET", f"{CM}/patched")[1] == before  # nothing stored
     code, status, _ = call(srv, "PATCH", f"{CM}/nope", {"data": {}}, {"Content-Type": "application/merge-patch+json"})
     assert code == 404
 

@@ -456,37 +456,53 @@ class APIHandler:
     def patch(self, req: Request, r: ResourceDef, namespace: str, name: str, sub: str) -> Response:
         opts = self.options(req)
         media = neg.content_type(req.headers.get("Content-Type"))
+        accepted = (neg.JSON_PATCH, neg.MERGE_PATCH, neg.APPLY_PATCH) if r.custom else \
+            (neg.JSON_PATCH, neg.MERGE_PATCH, neg.STRATEGIC_PATCH, neg.APPLY_PATCH)
+        if media not in accepted:
+            raise status.unsupported_media_type(accepted)
         if req.param("force") is not None and media != neg.APPLY_PATCH:
             raise status.bad_request("force: Invalid value: true: may not be specified for non-apply patch")
-        if media != neg.MERGE_PATCH:
-            raise status.unsupported_media_type((neg.JSON_PATCH, neg.MERGE_PATCH, neg.STRATEGIC_PATCH,
-                                                 neg.APPLY_PATCH) if not r.custom else
-                                                (neg.JSON_PATCH, neg.MERGE_PATCH, neg.APPLY_PATCH))
-        try:
-            patch_doc = json.loads(req.body)
-        except (ValueError, RecursionError) as err:
-            raise status.bad_request(f"error decoding patch: {err}") from None
-        if not isinstance(patch_doc, dict):
-            raise status.bad_request("the patch must be a JSON object")
+        if media == neg.APPLY_PATCH:
+            return self.apply(req, r, namespace, name, sub, opts)
+        patch_doc, duplicates = self._parse_json_or_yaml(req.body, neg.JSON)
+        definition = self.definition(r)
         store = self.store(r)
+
+        def apply_patch(current: dict) -> dict:
+            if media == neg.JSON_PATCH:
+                directive = req.param("fieldValidation") or "Warn"
+                return patches.json_patch(current, patch_doc, strict=directive != "Ignore")
+            if media == neg.MERGE_PATCH:
+                return patches.merge_patch(current, patch_doc)
+            return patches.strategic_merge_patch(current, patch_doc, definition)
 
         if sub == "scale":
             def mutate_scale(current: dict) -> dict:
-                scale = patches.merge_patch(to_scale(r, current), patch_doc)
+                scale = apply_patch(to_scale(r, current))
+                if not isinstance(scale, dict):
+                    raise status.bad_request("the patch must produce an object")
                 return from_scale(r, current, scale)
             updated, _ = store.update(namespace, name, {}, opts, "", mutate_scale)
             return self.respond(req, r, to_scale(r, updated), 200, opts)
 
         def mutate(current: dict) -> dict:
-            patched = patches.merge_patch(current, patch_doc)
+            patched = apply_patch(current)
             if not isinstance(patched, dict):
                 raise status.bad_request("the patch must produce an object")
             self.check_type(patched, r)
-            self.field_validation(req, r, patched, [], opts)
+            self.field_validation(req, r, patched, duplicates, opts)
             return patched
 
         updated, _ = store.update(namespace, name, {}, opts, sub, mutate)
         return self.respond(req, r, updated, 200, opts)
+
+    def definition(self, r: ResourceDef):
+        """The schema the patch and apply code merge by: a built-in definition name."""
+        from apiserver.apis import schemas
+        return schemas.definition_for(r.group, r.version, r.kind) or ""
+
+    def apply(self, req: Request, r: ResourceDef, namespace: str, name: str, sub: str, opts: Options) -> Response:
+        raise status.unsupported_media_type((neg.JSON_PATCH, neg.MERGE_PATCH, neg.STRATEGIC_PATCH))
 
     def _write_scale(self, r: ResourceDef, namespace: str, name: str, scale: dict, opts: Options) -> dict:
         store = self.store(r)
