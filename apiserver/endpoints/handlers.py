@@ -29,7 +29,7 @@ from apiserver.endpoints.selectors import (
     parse_label_selector,
 )
 from apiserver.endpoints.watchhub import WatchHub, WatchStream
-from apiserver.registry import strategy
+from apiserver.registry import fieldmanager, meta, strategy
 from apiserver.registry.namespaces import NamespaceCache
 from apiserver.registry.store import GenericStore, Options
 from apiserver.server.request import Request, Response
@@ -468,17 +468,23 @@ class APIHandler:
         definition = self.definition(r)
         store = self.store(r)
 
-        def apply_patch(current: dict) -> dict:
-            if media == neg.JSON_PATCH:
-                directive = req.param("fieldValidation") or "Warn"
-                return patches.json_patch(current, patch_doc, strict=directive != "Ignore")
-            if media == neg.MERGE_PATCH:
-                return patches.merge_patch(current, patch_doc)
-            return patches.strategic_merge_patch(current, patch_doc, definition)
+        strict = (req.param("fieldValidation") or "Warn") != "Ignore"
+
+        def apply_patch(current: dict, schema=definition) -> dict:
+            try:
+                if media == neg.JSON_PATCH:
+                    return patches.json_patch(current, patch_doc, strict=strict)
+                if media == neg.MERGE_PATCH:
+                    return patches.merge_patch(current, patch_doc, strict=strict)
+                return patches.strategic_merge_patch(current, patch_doc, schema)
+            except patches.PatchError as err:
+                if err.code >= 500:  # upstream answers some malformed patches 500; a client's mistake is a 422
+                    raise status.StatusError(422, "Invalid", err.message) from None
+                raise
 
         if sub == "scale":
             def mutate_scale(current: dict) -> dict:
-                scale = apply_patch(to_scale(r, current))
+                scale = apply_patch(to_scale(r, current), "io.k8s.api.autoscaling.v1.Scale")
                 if not isinstance(scale, dict):
                     raise status.bad_request("the patch must produce an object")
                 return from_scale(r, current, scale)
@@ -488,7 +494,8 @@ class APIHandler:
         def mutate(current: dict) -> dict:
             patched = apply_patch(current)
             if not isinstance(patched, dict):
-                raise status.bad_request("the patch must produce an object")
+                raise status.invalid(r.group, r.kind, name, [("patch", "FieldValueInvalid",
+                                                              "Invalid value: the patch must produce an object")])
             self.check_type(patched, r)
             self.field_validation(req, r, patched, duplicates, opts)
             return patched
@@ -502,7 +509,51 @@ class APIHandler:
         return schemas.definition_for(r.group, r.version, r.kind) or ""
 
     def apply(self, req: Request, r: ResourceDef, namespace: str, name: str, sub: str, opts: Options) -> Response:
-        raise status.unsupported_media_type((neg.JSON_PATCH, neg.MERGE_PATCH, neg.STRATEGIC_PATCH))
+        """Server-side apply: the body is the manager's whole intent; fields it stops applying go away."""
+        manager = req.param("fieldManager")
+        if not manager:
+            raise status.StatusError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: '
+                                     "Required value: is required for apply patch",
+                                     {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+                                         {"reason": "FieldValueRequired", "message": "Required value: is required "
+                                          "for apply patch", "field": "fieldManager"}]})
+        force = (req.param("force") or "").lower() == "true"
+        applied, _ = self._parse_json_or_yaml(req.body, neg.YAML)
+        if not isinstance(applied, dict):
+            raise status.bad_request("error decoding YAML: the apply body must be an object")
+        body_name = (applied.get("metadata") or {}).get("name") if isinstance(applied.get("metadata"), dict) else None
+        if body_name not in (None, name):
+            raise status.bad_request(f"the name of the object ({body_name}) does not match the name on the URL "
+                                     f"({name})")
+        store = self.store(r)
+        schema = self.definition(r)
+        reset = [("status",)] if r.status and not sub else ([("spec",)] if sub == "status" else None)
+        opts.applied = True
+
+        def run_apply(live: Optional[dict]) -> dict:
+            try:
+                result = fieldmanager.apply(live, applied, manager, force, r.api_version, meta.timestamp(), schema,
+                                            subresource=sub, kind=r.kind, reset_fields=reset)
+            except fieldmanager.ApplyConflict as err:
+                raise status.StatusError(409, "Conflict", err.message,
+                                         {"name": name, "group": r.group, "kind": r.plural,
+                                          "causes": err.causes} if r.group else
+                                         {"name": name, "kind": r.plural, "causes": err.causes}) from None
+            except fieldmanager.ApplyError as err:
+                raise status.StatusError(400 if err.code < 500 else 422, "BadRequest" if err.code < 500
+                                         else "Invalid", err.message) from None
+            self.field_validation(req, r, result, [], opts)
+            return result
+
+        try:
+            store.get_raw(namespace, name)
+        except status.StatusError as err:
+            if err.code != 404 or sub:
+                raise
+            created = store.create(namespace, run_apply(None), opts)
+            return self.respond(req, r, created, 201, opts)
+        updated, _ = store.update(namespace, name, {}, opts, sub, run_apply)
+        return self.respond(req, r, updated, 200, opts)
 
     def _write_scale(self, r: ResourceDef, namespace: str, name: str, scale: dict, opts: Options) -> dict:
         store = self.store(r)

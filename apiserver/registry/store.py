@@ -31,6 +31,7 @@ class Options:
     dry_run: bool = False
     field_manager: str = ""
     warnings: List[str] = field(default_factory=list)
+    applied: bool = False      # server-side apply already computed managedFields
 
 
 def encode(obj: dict) -> bytes:
@@ -150,6 +151,8 @@ class GenericStore:
                 raise self._invalid("", [meta.required("metadata.name", "name or generateName is required")])
             md["name"] = meta.generate_name(prefix)
         self._prepare_create(obj)
+        if not opts.applied:
+            self._track_managed_fields(None, obj, opts, "")
         causes = meta.validate_name(md["name"], r.name_rule)
         causes += meta.validate_object_meta(md)
         causes += strategy.validate(r.group, r.kind, obj)
@@ -168,6 +171,23 @@ class GenericStore:
                 md["name"] = meta.generate_name(md["generateName"])
         md["resourceVersion"] = str(rev)
         return obj
+
+    def _track_managed_fields(self, live: Optional[dict], new: dict, opts: Options, subresource: str):
+        """metadata.managedFields for a non-apply write: the manager owns what it set or changed."""
+        from apiserver.apis import schemas
+        from apiserver.registry import fieldmanager
+
+        r = self.r
+        schema = schemas.definition_for(r.group, r.version, r.kind)
+        if schema is None:
+            return
+        reset = [("status",)] if r.status and not subresource else None
+        managed = fieldmanager.managed_fields_for_update(live, new, opts.field_manager, subresource, r.api_version,
+                                                         meta.timestamp(), schema, reset_fields=reset)
+        if managed:
+            new["metadata"]["managedFields"] = managed
+        else:
+            new["metadata"].pop("managedFields", None)
 
     def _prepare_create(self, obj: dict):
         r = self.r
@@ -264,6 +284,8 @@ class GenericStore:
             if rv and rv != str(current.mod_revision):
                 raise status.conflict(r.group, r.plural, name, status.MODIFIED_CONFLICT)
             merged = self._prepare_update(new, old, subresource)
+            if not opts.applied:
+                self._track_managed_fields(old, merged, opts, subresource)
             causes = self._validate_update(merged, old)
             if causes:
                 raise self._invalid(name, causes)
