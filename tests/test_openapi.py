@@ -649,13 +649,9 @@ def test_kubectl_apply(kubectl, namespace, tmp_path, srv):
     assert code == 200
     assert "kubectl.kubernetes.io/last-applied-configuration" in obj["metadata"]["annotations"]
     assert ok(kubectl("apply", "-f", first, "-n", namespace)) == "deployment.apps/applied unchanged\n"
-    # a change is sent as a strategic merge patch (computed from the v3 schemas): the server may not take
-    # that media type yet
-    second = kubectl("apply", "-f", deployment(tmp_path, "applied", replicas=3), "-n", namespace)
-    if second.returncode != 0:
-        assert "UnsupportedMediaType" in second.stderr, second.stderr
-        pytest.xfail("the server does not accept application/strategic-merge-patch+json yet (415)")
-    assert second.stdout == "deployment.apps/applied configured\n"
+    # a change is sent as a strategic merge patch computed from the v3 schemas
+    second = ok(kubectl("apply", "-f", deployment(tmp_path, "applied", replicas=3), "-n", namespace))
+    assert second == "deployment.apps/applied configured\n"
     assert srv.get_json(f"/apis/apps/v1/namespaces/{namespace}/deployments/applied")[1]["spec"]["replicas"] == 3
 
 
