@@ -622,7 +622,67 @@ def bench_api(args):
           f"p99 {watch['p99_ms']:.1f} ms ({watch['events']}/{watch['expected']} events; target p99 < 100 ms)")
 
 
-SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api}
+# -- patch and apply
+
+def _deployment(containers=5, replicas=1, image_tag="1"):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "patched", "labels": {"app": "p"}},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "p"}},
+                     "template": {"metadata": {"labels": {"app": "p"}}, "spec": {"containers": [
+                         {"name": f"c{i}", "image": f"registry.example/c{i}:{image_tag}",
+                          "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                          "ports": [{"containerPort": 8000 + i}],
+                          "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}
+                         for i in range(containers)]}}}}
+
+
+def bench_patch(args):
+    import json
+    tmp = tempfile.mkdtemp(prefix="bench-patch-")
+    try:
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"))
+        _wait_ready(port, pki)
+        conn = _https(port, pki)
+        path = "/apis/apps/v1/namespaces/default/deployments"
+        _call(conn, "POST", path, _deployment())
+
+        def request(method, url, body, content_type):
+            data = json.dumps(body).encode()
+            conn.request(method, url, body=data, headers={"Content-Type": content_type})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status not in (200, 201):
+                raise RuntimeError(f"{method} {url}: {resp.status}")
+
+        def rate(kind):
+            n, start, i = 0, time.perf_counter(), 0
+            while time.perf_counter() - start < args.seconds:
+                i += 1
+                if kind == "update":
+                    request("PUT", f"{path}/patched", _deployment(replicas=1 + i % 5), "application/json")
+                elif kind == "merge":
+                    request("PATCH", f"{path}/patched", {"spec": {"replicas": 1 + i % 5}},
+                            "application/merge-patch+json")
+                elif kind == "strategic":
+                    request("PATCH", f"{path}/patched", {"spec": {"template": {"spec": {"containers": [
+                        {"name": "c2", "image": f"registry.example/c2:{i}"}]}}}},
+                            "application/strategic-merge-patch+json")
+                else:
+                    request("PATCH", f"{path}/patched?fieldManager=bench&force=true",
+                            _deployment(replicas=1 + i % 5), "application/apply-patch+yaml")
+                n += 1
+            return n / (time.perf_counter() - start)
+
+        rates = {kind: rate(kind) for kind in ("update", "merge", "strategic", "apply")}
+        stop(proc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"patch: one keep-alive connection, a Deployment with 5 containers, {args.seconds:g}s each")
+    for kind, value in rates.items():
+        print(f"  {kind:10} {value:8.0f} req/s   ({value / rates['update']:.2f} of update)")
+    print("  target: apply >= 0.5 of update")
+
+
+SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api, "patch": bench_patch}
 
 
 def main():
