@@ -53,8 +53,9 @@ from apiserver.registry.meta import Cause, invalid
 
 __all__ = [
     "ANCIENT_CHANGES", "ApplyConflict", "ApplyError", "BEFORE_FIRST_APPLY", "CompiledSchema", "FieldsV1Error",
-    "LAST_APPLIED_ANNOTATION", "MAX_UPDATE_MANAGERS", "apply", "compile_schema", "fieldsv1_decode",
-    "fieldsv1_encode", "freeze", "ignore_managed_fields_timestamps", "managed_fields_field_errors",
+    "INVALID_AFTER_ADMISSION_WARNING", "LAST_APPLIED_ANNOTATION", "MAX_UPDATE_MANAGERS", "apply",
+    "check_apply_body", "compile_schema", "field_manager_errors", "fieldsv1_decode", "fieldsv1_encode", "freeze",
+    "ignore_managed_fields_timestamps", "manager_or_user_agent", "managed_fields_field_errors",
     "managed_fields_for_update", "path_string", "thaw", "validate_managed_fields",
 ]
 
@@ -159,19 +160,20 @@ def thaw(frozen: tuple) -> Any:
 
 
 def _go_float(f: float) -> str:
-    """Go's %v of a float64 (strconv 'g', shortest digits, exponent form from 1e+06 and below 1e-04)."""
+    """Go's %v of a float64: strconv 'g' with the shortest digits, exponent form when the exponent is below -4 or
+    at least 6 (1e+06, 1.5e-05)."""
     if f != f or f in (float("inf"), float("-inf")):
-        return {True: "+Inf", False: "-Inf"}.get(f > 0, "NaN") if f == f else "NaN"
+        return "NaN" if f != f else ("+Inf" if f > 0 else "-Inf")
     if f == 0:
         return "-0" if str(f).startswith("-") else "0"
     sign, digits, exp = Decimal(repr(f)).normalize().as_tuple()
     ds = "".join(map(str, digits))
-    point = len(ds) + int(exp)  # decimal point position
+    point = len(ds) + int(exp)  # position of the decimal point
     e = point - 1
     neg = "-" if sign else ""
-    if e < -4 or e >= 21 or e >= max(len(ds), 6) and e >= 6:
-        mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
-        return f"{neg}{mant}e{'-' if e < 0 else '+'}{abs(e):02d}"
+    if e < -4 or e >= 6:
+        mantissa = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
+        return f"{neg}{mantissa}e{'-' if e < 0 else '+'}{abs(e):02d}"
     if point <= 0:
         return f"{neg}0.{'0' * -point}{ds}"
     if point >= len(ds):
@@ -216,6 +218,7 @@ def _json(value: Any) -> str:
     return dumps(value).decode("utf-8")
 
 
+@functools.lru_cache(maxsize=8192)
 def _pe_key(pe: tuple) -> str:
     """The FieldsV1 key of a path element (serialize-pe.go)."""
     kind, payload = pe
@@ -239,6 +242,7 @@ def _parse_json(text: str) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse_pe(key: str) -> Optional[tuple]:
     """DeserializePathElement; None for an unknown element type (dropped, as upstream does)."""
     if len(key.encode("utf-8")) < 2:
@@ -269,14 +273,17 @@ def _trie(paths: Iterable[Path]) -> dict:
     root: dict = {}
     for path in paths:
         node = root
-        last = len(path) - 1
-        for i, pe in enumerate(path):
+        for pe in path[:-1]:
             entry = node.get(pe)
             if entry is None:
                 entry = node[pe] = [False, {}]
-            if i == last:
-                entry[0] = True
             node = entry[1]
+        pe = path[-1]
+        entry = node.get(pe)
+        if entry is None:
+            node[pe] = [True, {}]
+        else:
+            entry[0] = True
     return root
 
 
@@ -360,11 +367,12 @@ _RESOURCE_PROPS = {
 class _Node:
     """One structured-merge-diff type: any of a scalar, a list and a map (an untyped value may be all three)."""
 
-    __slots__ = ("scalar", "list_kind", "keys", "map_kind", "props", "elem_spec", "item_spec", "preserve",
+    __slots__ = ("scalar", "stype", "list_kind", "keys", "map_kind", "props", "elem_spec", "item_spec", "preserve",
                  "name", "_fields", "_item", "_elem", "_defaults", "deduced")
 
     def __init__(self) -> None:
         self.scalar = False
+        self.stype = "untyped"                 # numeric, string, boolean, untyped
         self.list_kind: Optional[str] = None   # atomic, set, map
         self.keys: Tuple[str, ...] = ()        # associative-list keys, sorted by name
         self.map_kind: Optional[str] = None    # atomic, granular
@@ -446,7 +454,7 @@ def _compile(spec: Any, preserve: bool) -> _Node:
     return _build(spec, preserve, None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _definition_node(name: str, map_override: Optional[str] = None) -> _Node:
     if name == _QUANTITY:
         node = _Node()
@@ -484,6 +492,12 @@ def _build(spec: Dict[str, Any], preserve: bool, name: Optional[str], resource: 
         _parse_list(node, spec)
     else:
         node.scalar = True
+        if typ in ("integer", "number"):
+            node.stype = "numeric"
+        elif typ == "boolean":
+            node.stype = "boolean"
+        elif typ == "string" and (spec.get("format") or "") in ("", "byte"):
+            node.stype = "string"
     return node
 
 
@@ -568,7 +582,7 @@ class CompiledSchema:
         self.builtin = definition is not None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_definition(definition: str) -> CompiledSchema:
     message = None
     if definition.startswith("io.k8s."):
@@ -597,7 +611,6 @@ def compile_schema(schema: SchemaArg) -> CompiledSchema:
 _DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apis", "data",
                           "protobuf.json.gz")
 _REPEATED, _OMITEMPTY, _POINTER, _INLINE, _NOJSON = 1, 2, 4, 8, 16
-_OMIT = object()
 # field modes
 _M_SCALAR, _M_SLICE, _M_MAP, _M_STRUCT, _M_SPECIAL = range(5)
 _SCALAR_ZERO = {"string": "", "bool": False, "int32": 0, "int64": 0}
@@ -623,10 +636,10 @@ class _GoStruct:
     def __init__(self) -> None:
         # json name -> (mode, omitempty, pointer, sub message or special kind or None)
         self.fields: Dict[str, Tuple[int, bool, bool, Optional[str]]] = {}
-        self.fill: List[Tuple[str, Any]] = []  # (json name, zero value or a message name to zero)
+        self.fill: List[Tuple[str, Any, bool]] = []  # (json name, zero value or message, is a message)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _go_struct(message: str) -> _GoStruct:
     data = _go_data()
     specials = data["specials"]
@@ -645,36 +658,36 @@ def _go_struct(message: str) -> _GoStruct:
                 sub = typ[4:]
                 out.fields[name] = (_M_MAP, omitempty, pointer, sub if sub in messages else None)
                 if not omitempty:
-                    out.fill.append((name, None))
+                    out.fill.append((name, None, False))
             elif flags & _REPEATED or typ == "bytes" or specials.get(typ) == "list":
                 out.fields[name] = (_M_SLICE, omitempty, pointer, typ if typ in messages else None)
                 if not omitempty:
-                    out.fill.append((name, None))
+                    out.fill.append((name, None, False))
             elif typ in specials:
                 out.fields[name] = (_M_SPECIAL, omitempty, pointer, specials[typ])
                 if not pointer:
-                    out.fill.append((name, _SPECIAL_ZERO.get(specials[typ])))
+                    out.fill.append((name, _SPECIAL_ZERO.get(specials[typ]), False))
                 elif not omitempty:
-                    out.fill.append((name, None))
+                    out.fill.append((name, None, False))
             elif typ in messages:
                 out.fields[name] = (_M_STRUCT, omitempty, pointer, typ)
                 if not pointer:
-                    out.fill.append((name, typ))
+                    out.fill.append((name, typ, True))
                 elif not omitempty:
-                    out.fill.append((name, None))
+                    out.fill.append((name, None, False))
             else:
                 out.fields[name] = (_M_SCALAR, omitempty, pointer, typ)
                 if pointer:
                     if not omitempty:
-                        out.fill.append((name, None))
+                        out.fill.append((name, None, False))
                 elif not omitempty:
-                    out.fill.append((name, _SCALAR_ZERO.get(typ, 0)))
+                    out.fill.append((name, _SCALAR_ZERO.get(typ, 0), False))
 
     add(message)
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _go_zero(message: str) -> Dict[str, Any]:
     """The typed view of a zero struct (shared: never mutated)."""
     return _shape_struct({}, message)
@@ -718,9 +731,9 @@ def _shape_struct(value: Dict[str, Any], message: str) -> Dict[str, Any]:
             out[key] = item
         else:
             out[key] = item
-    for key, zero in st.fill:
+    for key, zero, message in st.fill:
         if key not in out:
-            out[key] = _go_zero(zero) if isinstance(zero, str) and zero in _go_messages() else zero
+            out[key] = _go_zero(zero) if message else zero
     return out
 
 
@@ -812,8 +825,9 @@ def _equal(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _field_set(value: Any, node: _Node, path: Path, out: PathSet) -> None:
-    """TypedValue.ToFieldSet (below ``path``)."""
+def _field_set(value: Any, node: _Node, path: Path, out: PathSet, named: bool = False) -> None:
+    """TypedValue.ToFieldSet (below ``path``); with ``named``, EnsureNamedFieldsAreMembers of the result too (a
+    struct field with members below it is a member)."""
     if isinstance(value, dict) and node.map_kind:
         if node.map_kind == _ATOMIC:
             out.add(path)
@@ -821,9 +835,16 @@ def _field_set(value: Any, node: _Node, path: Path, out: PathSet) -> None:
         props = node.props
         for key, item in value.items():
             child = path + ((_F, key),)
-            _field_set(item, node.field(key), child, out)
-            if item is None or key not in props or (isinstance(item, dict) and not item):
+            if isinstance(item, (dict, list)):
+                before = len(out)
+                _field_set(item, node.field(key), child, out, named)
+                if key not in props or named and len(out) != before or not item and isinstance(item, dict):
+                    out.add(child)
+            elif item is None or key not in props:
+                _field_set(item, node.field(key), child, out, named)
                 out.add(child)
+            else:
+                out.add(child)  # a scalar (or a value the field's type takes as one)
         return
     if isinstance(value, list) and node.list_kind:
         if node.list_kind == _ATOMIC:
@@ -845,12 +866,17 @@ def _field_set(value: Any, node: _Node, path: Path, out: PathSet) -> None:
             if pe in dups:
                 continue
             child = path + (pe,)
-            _field_set(item, item_node, child, out)
+            _field_set(item, item_node, child, out, named)
             out.add(child)
         return
-    if value is None and (node.map_kind or node.list_kind) and node.map_kind != _ATOMIC and \
-            (node.map_kind or node.list_kind != _ATOMIC):
-        return  # a null granular map or list adds nothing itself (its parent adds it)
+    if value is None:
+        # handleAtom tries the map, then the scalar, then the list; a null granular one adds nothing itself
+        if node.map_kind:
+            if node.map_kind == _ATOMIC:
+                out.add(path)
+        elif node.scalar or node.list_kind == _ATOMIC:
+            out.add(path)
+        return
     out.add(path)
 
 
@@ -966,12 +992,6 @@ def _compare_list(lhs: list, rhs: list, node: _Node, path: Path, c: _Comparison)
             if ll:
                 _compare(ll[0], _ABSENT, item_node, path + (pe,), c)
             c.added.add(path + (pe,))
-
-
-def compare(lhs: Any, rhs: Any, compiled: CompiledSchema) -> _Comparison:
-    c = _Comparison()
-    _compare(lhs, rhs, compiled.root, (), c)
-    return c
 
 
 def _merge(lhs: Any, rhs: Any, node: _Node) -> Any:
@@ -1102,46 +1122,52 @@ def _remove(value: Any, trie: dict, node: _Node) -> Any:
     return value
 
 
-def remove_items(value: Any, paths: Iterable[Path], compiled: CompiledSchema) -> Any:
+def _remove_items(value: Any, paths: Iterable[Path], compiled: CompiledSchema) -> Any:
     trie = _trie(paths)
     return _remove(value, trie, compiled.root) if trie else value
 
 
-def _ensure_named(paths: PathSet, root: _Node) -> PathSet:
-    """EnsureNamedFieldsAreMembers: a path also owns each struct field it goes through."""
+def _ensure_named(paths: PathSet, root: _Node) -> Tuple[PathSet, dict]:
+    """EnsureNamedFieldsAreMembers: a path also owns each struct field it goes through. Returns the set and its
+    trie."""
     out = set(paths)
-    done: Set[Path] = set()
-    for path in paths:
-        node: Optional[_Node] = root
-        for i in range(len(path) - 1):
-            if node is None:
-                break
-            kind, payload = path[i]
+    trie = _trie(paths)
+
+    def walk(level: dict, node: _Node, prefix: Path) -> None:
+        for pe, entry in level.items():
+            children = entry[1]
+            if not children:
+                continue
+            kind, payload = pe
             if kind == _F:
                 if not node.map_kind:
-                    break
-                if node.declared(payload):
-                    prefix = path[:i + 1]
-                    if prefix in done:
-                        node = node.field(payload)
-                        continue
-                    done.add(prefix)
-                    out.add(prefix)
-                    node = node.field(payload)
-                elif node.has_elem():
-                    node = node.elem()
-                else:
-                    break
+                    continue
+                child = prefix + (pe,)
+                if payload in node.props:
+                    out.add(child)
+                    entry[0] = True
+                    walk(children, node.field(payload), child)
+                elif node.elem_spec is not None:
+                    walk(children, node.elem(), child)
             elif kind == _K and node.list_kind:
-                node = node.item()
-            else:
-                break
-    return out
+                walk(children, node.item(), prefix + (pe,))
+
+    walk(trie, root, ())
+    return out, trie
 
 
 def _recursive_difference(paths: PathSet, excluded: FrozenSet[Path]) -> PathSet:
     """Set.RecursiveDifference: drop every path at or below an excluded one."""
     return {p for p in paths if not any(p[:i] in excluded for i in range(1, len(p) + 1))}
+
+
+def _atomic_container(node: _Node) -> bool:
+    """What the reconciling walker treats as atomic (it tries the map, then the scalar, then the list)."""
+    if node.map_kind:
+        return node.map_kind == _ATOMIC and not node.deduced
+    if node.scalar:
+        return False
+    return node.list_kind == _ATOMIC
 
 
 def _reconcile(paths: PathSet, root: _Node) -> Optional[PathSet]:
@@ -1160,8 +1186,7 @@ def _reconcile(paths: PathSet, root: _Node) -> Optional[PathSet]:
                 node = node.item()
             else:
                 break
-            if i < len(path) - 1 and (node.list_kind == _ATOMIC and not node.scalar or
-                                      node.map_kind == _ATOMIC and not node.deduced and not node.scalar):
+            if i < len(path) - 1 and _atomic_container(node):
                 cut = path[:i + 1]
                 break
         if cut is not None:
@@ -1173,16 +1198,24 @@ def _reconcile(paths: PathSet, root: _Node) -> Optional[PathSet]:
 
 
 def _validate(value: Any, node: _Node, errors: List[Tuple[str, str]], prefix: str = "") -> None:
-    """validatingObjectWalker (duplicates not allowed): errors as (path, message)."""
-    kind = _kind(node, value)
-    if kind == _SCALK and not isinstance(value, (dict, list)) or not (node.map_kind or node.list_kind):
-        if not node.scalar:
-            return
+    """validatingObjectWalker (duplicates not allowed): errors as (path, message), in upstream's order."""
+    if isinstance(value, dict):
+        handler = "map" if node.map_kind else "scalar" if node.scalar else "list"
+    elif isinstance(value, list):
+        handler = "list" if node.list_kind else "map" if node.map_kind else "scalar"
+    elif value is None:
+        return  # null is a valid map, list and scalar
+    else:
+        handler = "scalar" if node.scalar else "map" if node.map_kind else "list"
+    if handler == "scalar":
         message = _scalar_error(node, value)
         if message:
             errors.append((prefix, message))
         return
-    if isinstance(value, dict) and node.map_kind:
+    if handler == "map":
+        if not isinstance(value, dict):
+            errors.append((prefix, f"expected map, got {_go_value_v(value)}"))
+            return
         for key, item in value.items():
             child = prefix + "." + key
             if not node.declared(key) and not node.has_elem():
@@ -1190,13 +1223,13 @@ def _validate(value: Any, node: _Node, errors: List[Tuple[str, str]], prefix: st
                 return
             _validate(item, node.field(key), errors, child)
         return
-    if isinstance(value, list) and node.list_kind:
-        item_node = node.item()
-        if node.list_kind == _ATOMIC:
-            for i, item in enumerate(value):
-                _validate(item, item_node, errors, f"{prefix}[{i}]")
-            return
+    if not isinstance(value, list):
+        errors.append((prefix, f"expected list, got {_go_value_v(value)}"))
+        return
+    item_node = node.item()
+    if node.list_kind != _ATOMIC:
         seen = set()
+        pes = []
         for i, item in enumerate(value):
             try:
                 pe = _item_pe(node, item)
@@ -1206,18 +1239,12 @@ def _validate(value: Any, node: _Node, errors: List[Tuple[str, str]], prefix: st
             if pe in seen:
                 errors.append((prefix, f"duplicate entries for key {_pe_string(pe)}"))
             seen.add(pe)
+            pes.append(pe)
+        for item, pe in zip(value, pes):
             _validate(item, item_node, errors, prefix + _pe_string(pe))
         return
-    if value is None:
-        return
-    if node.map_kind and not isinstance(value, dict) and not node.scalar:
-        errors.append((prefix, f"expected map, got {_go_value_v(value)}"))
-    elif node.list_kind and not isinstance(value, list) and not node.scalar:
-        errors.append((prefix, f"expected list, got {_go_value_v(value)}"))
-    elif node.scalar:
-        message = _scalar_error(node, value)
-        if message:
-            errors.append((prefix, message))
+    for i, item in enumerate(value):
+        _validate(item, item_node, errors, f"{prefix}[{i}]")
 
 
 def _go_sharp_v(value: Any) -> str:
@@ -1281,7 +1308,7 @@ def _go_type(value: Any) -> str:
 def _scalar_error(node: _Node, value: Any) -> Optional[str]:
     if value is None:
         return None
-    spec_type = _scalar_type(node)
+    spec_type = node.stype
     if spec_type == "numeric":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"expected numeric (int or float), got {_go_type(value)}"
@@ -1294,10 +1321,6 @@ def _scalar_error(node: _Node, value: Any) -> Optional[str]:
     elif isinstance(value, (dict, list)):
         return f"expected any scalar, got {_go_value_v(value)}"
     return None
-
-
-def _scalar_type(node: _Node) -> str:
-    return getattr(node, "_scalar_type", None) or "untyped"
 
 
 # -- managers ---------------------------------------------------------------------------------------------------
@@ -1544,9 +1567,9 @@ class _Context:
     def filter(self, paths: PathSet) -> PathSet:
         return _recursive_difference(paths, self.reset) if self.reset else paths
 
-    def field_set(self, value: Any) -> PathSet:
+    def field_set(self, value: Any, named: bool = False) -> PathSet:
         out: PathSet = set()
-        _field_set(value, self.compiled.root, (), out)
+        _field_set(value, self.compiled.root, (), out, named)
         out.discard(())
         return out
 
@@ -1554,7 +1577,7 @@ class _Context:
         return _ensure_named(paths, self.compiled.root)
 
     def remove(self, value: Any, paths: PathSet) -> Any:
-        return remove_items(value, paths, self.compiled)
+        return _remove_items(value, paths, self.compiled)
 
 
 def _reconcile_managers(managed: _Managed, ctx: _Context) -> None:
@@ -1584,16 +1607,15 @@ def _update_managers(live: Any, new: Any, managed: _Managed, workflow: ManagerID
         raise _Conflicts(conflicts)
     removed = cmp.removed
     for mid in list(managed.fields):
-        if mid == workflow:
-            continue
         vs = managed.fields[mid]
         paths = vs.paths
-        if mid in conflicts:
-            paths = paths - conflicts[mid]
-        if removed:
-            paths = paths - removed
+        if mid != workflow:
+            if mid in conflicts:
+                paths = paths - conflicts[mid]
+            if removed:
+                paths = paths - removed
         if not paths:
-            del managed.fields[mid]
+            del managed.fields[mid]  # every empty entry goes, whoever emptied it
         elif paths is not vs.paths:
             managed.fields[mid] = _VSet(paths, vs.version, vs.applied)
     return cmp
@@ -1631,17 +1653,22 @@ def _prune(merged: Any, managed: _Managed, applier: ManagerID, last: Optional[_V
     that nobody else owns)."""
     if last is None or not last.paths:
         return set()
-    last_paths = ctx.ensure(last.paths)
-    pruned = ctx.remove(merged, last_paths)
+    if last.paths <= managed.fields[applier].paths:
+        # Nothing dropped: every path applied last time, and each of its ancestors, is owned by the applier now,
+        # so upstream's prune (remove, add back owned, add back dangling) ends where it started.
+        return set()
+    root = ctx.compiled.root
+    last_paths, last_trie = _ensure_named(last.paths, root)
+    pruned = _remove(merged, last_trie, root)
     # addBackOwnedItems
     owned: PathSet = set()
     for vs in managed.fields.values():
         owned |= vs.paths
-    merged_set = ctx.ensure(ctx.field_set(merged))
-    pruned_set = ctx.ensure(ctx.field_set(pruned))
-    pruned = ctx.remove(merged, merged_set - (pruned_set | ctx.ensure(owned)))
+    merged_set = ctx.field_set(merged, named=True)
+    pruned_set = ctx.field_set(pruned, named=True)
+    pruned = ctx.remove(merged, merged_set - pruned_set - _ensure_named(owned, root)[0])
     # addBackDanglingItems
-    pruned_set = ctx.ensure(ctx.field_set(pruned))
+    pruned_set = ctx.field_set(pruned, named=True)
     return (merged_set - pruned_set) & last_paths
 
 
@@ -1673,6 +1700,24 @@ def _reset_paths(reset_fields: Optional[Iterable[Sequence[Any]]]) -> Optional[Fr
 
 def _manager_name(manager: Optional[str]) -> str:
     return manager or "unknown"
+
+
+def manager_or_user_agent(manager: Optional[str], user_agent: Optional[str]) -> str:
+    """managerOrUserAgent: the fieldManager parameter, else the User-Agent up to its first ``/`` without
+    unprintable characters, cut to 128 bytes (``kubectl/v1.32.0 (linux/amd64) ...`` -> ``kubectl``)."""
+    if manager:
+        return manager
+    out = []
+    size = 0
+    for ch in (user_agent or "").split("/", 1)[0]:
+        if not ch.isprintable():
+            continue
+        width = len(ch.encode("utf-8", "surrogatepass"))
+        if size + width > FIELD_MANAGER_MAX_LENGTH:
+            break
+        out.append(ch)
+        size += width
+    return "".join(out)
 
 
 def managed_fields_for_update(live: Optional[Dict[str, Any]], new: Dict[str, Any], manager: str, subresource: str,
@@ -1779,13 +1824,10 @@ def _conflict_error(conflicts: Dict[ManagerID, PathSet]) -> ApplyConflict:
         mid, path = ordered[0]
         message = f"Apply failed with 1 conflict: conflict with {_print_manager(mid)}: {path_string(path)}"
     else:
-        groups: Dict[str, List[str]] = {}
-        for mid, path in ordered:
-            groups.setdefault(_print_manager(mid), []).append(path_string(path))
         lines = []
-        for printed in sorted(groups):
-            lines.append(f"conflicts with {printed}:")
-            lines.extend(f"- {p}" for p in groups[printed])
+        for mid in sorted(conflicts, key=_id_json):
+            lines.append(f"conflicts with {_print_manager(mid)}:")
+            lines.extend(f"- {path_string(p)}" for p in sorted(conflicts[mid], key=_iteration_key))
         message = f"Apply failed with {len(ordered)} conflicts: " + "\n".join(lines)
     return ApplyConflict(message, [(mid[0], path_string(path)) for mid, path in ordered], causes)
 
@@ -1804,12 +1846,18 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _drop_nulls(value: Any) -> Any:
-    """Go's decode of the merged object: null fields are not kept (built-in types)."""
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
+def _drop_nulls(value: Any, node: _Node) -> Any:
+    """Go's decode of the merged object: a null struct field is not kept (free-form JSON keeps its nulls)."""
+    if isinstance(value, dict) and node.map_kind:
+        props = node.props
+        if not props:
+            if node.deduced or node.map_kind == _ATOMIC:
+                return value
+            return {k: _drop_nulls(v, node.elem()) for k, v in value.items()}
+        return {k: _drop_nulls(v, node.field(k)) for k, v in value.items() if v is not None or k not in props}
+    if isinstance(value, list) and node.list_kind:
+        item_node = node.item()
+        return [_drop_nulls(v, item_node) for v in value]
     return value
 
 
@@ -1894,20 +1942,23 @@ def apply(live: Optional[Dict[str, Any]], applied: Dict[str, Any], manager: str,
                          f"{_validation_message(errors)}", 500)
     live_view = _typed_view(live, compiled)
     try:
-        result = _apply_once(live, live_view, applied, managed, manager, force, now, subresource, ctx)
-    except _Conflicts as err:
-        conflicts = err.conflicts
-        if manager == "kubectl":
-            allowed = _allowed_by_last_applied(live_view, live, api_version, ctx)
-            if allowed is not None:
-                remaining = {mid: paths - allowed for mid, paths in conflicts.items()}
-                remaining = {mid: paths for mid, paths in remaining.items() if paths}
-                if not remaining:
-                    managed = _decode_managed(_managed_fields_of(live))
-                    result = _apply_once(live, live_view, applied, managed, manager, True, now, subresource, ctx)
-                    return _finish_last_applied(result, applied, manager)
-                conflicts = remaining
-        raise _conflict_error(conflicts) from None
+        try:
+            result = _apply_once(live, live_view, applied, managed, manager, force, now, subresource, ctx)
+        except _Conflicts as err:
+            conflicts = err.conflicts
+            if manager == "kubectl":
+                # lastAppliedManager: conflicts on fields still holding the client-side-apply annotation's values
+                # are forced
+                allowed = _allowed_by_last_applied(live_view, live, api_version, ctx)
+                if allowed is not None:
+                    remaining = {mid: paths - allowed for mid, paths in conflicts.items()}
+                    remaining = {mid: paths for mid, paths in remaining.items() if paths}
+                    if not remaining:
+                        managed = _decode_managed(_managed_fields_of(live))
+                        result = _apply_once(live, live_view, applied, managed, manager, True, now, subresource, ctx)
+                        return _finish_last_applied(result, applied, manager)
+                    conflicts = remaining
+            raise _conflict_error(conflicts) from None
     except _SchemaError as err:
         raise ApplyError(f"failed to create typed live object ({_object_gvknn(live or applied)}): {err}", 500) \
             from None
@@ -1922,7 +1973,7 @@ def _apply_once(live: Optional[Dict[str, Any]], live_view: Any, applied: Dict[st
         first = (BEFORE_FIRST_APPLY, "Update", ctx.version, subresource or "")
         _tracked_update(_typed_view(None, compiled), live_view, managed, first, now, ctx)
         _cap_managers(managed)
-    mid = (manager, "Apply", "", subresource or "")
+    mid = (_manager_name(manager), "Apply", "", subresource or "")
     _, removal, changed = _smd_apply(live_view, applied, managed, mid, force, ctx)
     _strip(managed, mid)
     if changed:
@@ -1932,9 +1983,8 @@ def _apply_once(live: Optional[Dict[str, Any]], live_view: Any, applied: Dict[st
             merged = {}
         if removal:
             merged = ctx.remove(merged, removal) or {}
-        result = _copy(merged)
-        if compiled.builtin:
-            result = _drop_nulls(result)
+        result = _drop_nulls(merged, compiled.root) if compiled.builtin else merged
+        result = _copy(result)
     else:
         result = _copy(live) if live is not None else {}
     md = result.get("metadata")
