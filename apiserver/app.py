@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from apiserver import logs
+from apiserver.apiextensions.controller import CRDController
 from apiserver.apis.resources import builtin_table
 from apiserver.config import CompletedConfig
 from apiserver.endpoints.discovery import Discovery
@@ -26,19 +27,52 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
+    table = builtin_table()
+    api = APIHandler(table, config.store, config.streams_stop, config.min_request_timeout, config.bookmark_interval)
+    openapi = OpenAPI(table, definition_for=lambda g, v, k: _custom_definition(table, g, v, k),
+                      extra_definitions=lambda: _custom_schemas(table))
     apiextensions = config.new("apiextensions-apiserver")
+    install_apiextensions(apiextensions, config, table, api, openapi)
     kube = config.new("kube-apiserver", delegate=apiextensions)
     kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
-    install_api(kube, config)
+    install_api(kube, config, table, api, openapi)
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
 
 
-def install_api(server: GenericAPIServer, config: CompletedConfig):
-    table = builtin_table()
+def install_apiextensions(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler, openapi):
+    """CustomResourceDefinitions: the controller that establishes them and cleans up after them."""
+    crds = GenericStore(table.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions"), config.store)
+    controller = CRDController(config.store, table, crds, api.store, changed=openapi.invalidate)
+
+    def start(stop: threading.Event):
+        ready = threading.Event()
+        threading.Thread(target=controller.run, args=(stop, ready), name="crd-controller", daemon=True).start()
+        ready.wait(10)   # readyz waits until every existing CRD is served again
+
+    server.add_post_start_hook("start-apiextensions-controllers", start)
+
+
+def _custom_definition(table, group: str, version: str, kind: str):
+    r = table.by_kind(group, version, kind)
+    if r is None or not r.custom:
+        return None
+    return ".".join(reversed(group.split("."))) + f".{version}.{kind}"
+
+
+def _custom_schemas(table) -> dict:
+    out = {}
+    for r in table.resources:
+        if r.custom and r.info is not None and r.info.schema:
+            name = _custom_definition(table, r.group, r.version, r.kind)
+            out[name] = dict(r.info.schema, **{"x-kubernetes-group-version-kind": [
+                {"group": r.group, "version": r.version, "kind": r.kind}]})
+    return out
+
+
+def install_api(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler, openapi):
     host, port = config.secure_serving.address
     discovery = Discovery(table, f"{host}:{port}")
-    api = APIHandler(table, config.store, config.streams_stop, config.min_request_timeout, config.bookmark_interval)
     try:
         from apiserver.codec import protobuf
         api.decode_protobuf = protobuf.decode
@@ -56,7 +90,7 @@ def install_api(server: GenericAPIServer, config: CompletedConfig):
             return api(req)
         return discovery.group_paths(req)
 
-    OpenAPI(table).install(server)  # documents are built on first request and cached
+    openapi.install(server)  # documents are built on first request and cached
     server.handle("/api", discovery.api)
     server.handle("/apis", discovery.apis)
     server.handle_prefix("/api/", route)

@@ -17,23 +17,24 @@ def test_healthz_livez_readyz_ok(server):
         assert headers["X-Content-Type-Options"] == NOSNIFF
 
 
+HOOKS = "[+]poststarthook/start-apiextensions-controllers ok\n[+]poststarthook/bootstrap-controller ok\n"
+CHECKS = "[+]ping ok\n[+]log ok\n[+]storage ok\n" + HOOKS
+
+
 def test_verbose_lists_checks_in_order(server):
     code, _, body = server.request("GET", "/readyz?verbose")
     assert code == 200
-    assert body.decode() == ("[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
-                             "[+]shutdown ok\nreadyz check passed\n")
+    assert body.decode() == CHECKS + "[+]shutdown ok\nreadyz check passed\n"
     code, _, body = server.request("GET", "/livez?verbose")
-    assert body.decode() == ("[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
-                             "livez check passed\n")
+    assert body.decode() == CHECKS + "livez check passed\n"
 
 
 def test_exclude_and_unknown_exclude(server):
     code, _, body = server.request("GET", "/readyz?verbose&exclude=log&exclude=nope&exclude=alsonot")
     assert code == 200
-    assert body.decode() == ('[+]ping ok\n[+]log excluded: ok\n[+]storage ok\n'
-                             '[+]poststarthook/bootstrap-controller ok\n[+]shutdown ok\n'
+    assert body.decode() == ("[+]ping ok\n[+]log excluded: ok\n[+]storage ok\n" + HOOKS + "[+]shutdown ok\n"
                              'warn: some health checks cannot be excluded: no matches for "alsonot","nope"\n'
-                             'readyz check passed\n')
+                             "readyz check passed\n")
 
 
 def test_per_check_paths(server):
@@ -48,9 +49,7 @@ def test_readyz_fails_after_shutdown_initiated(server):
     server.config.lifecycle.shutdown_initiated.signal()
     code, headers, body = server.request("GET", "/readyz")
     assert code == 500
-    assert body.decode() == ("[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
-                             "[-]shutdown failed: reason withheld\n"
-                             "readyz check failed\n")
+    assert body.decode() == CHECKS + "[-]shutdown failed: reason withheld\nreadyz check failed\n"
     assert headers["Content-Type"] == "text/plain; charset=utf-8"
     code, _, body = server.request("GET", "/readyz/shutdown")
     assert (code, body) == (500, b"internal server error: process is shutting down\n")

@@ -45,9 +45,9 @@ def doc(service: OpenAPI, prefix: str) -> dict:
 def refs(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "$ref":
+            if key == "$ref" and isinstance(value, str):
                 yield value
-            else:
+            else:  # JSONSchemaProps has a property named "$ref": that one is a schema, not a reference
                 yield from refs(value)
     elif isinstance(node, list):
         for value in node:
@@ -622,8 +622,9 @@ def test_kubectl_create_with_strict_validation(kubectl, namespace, tmp_path, srv
     typo = deployment(tmp_path, "typo", replicas_field="replicass")
     bad = kubectl("create", "-f", typo, "-n", namespace)
     assert bad.returncode != 0
-    assert bad.stderr.strip() == (f'Error from server (BadRequest): error when creating "{typo}": strict decoding '
-                                  'error: unknown field "spec.replicass"')
+    assert bad.stderr.strip() == (f'Error from server (BadRequest): error when creating "{typo}": Deployment in '
+                                  'version "v1" cannot be handled as a Deployment: strict decoding error: unknown '
+                                  'field "spec.replicass"')
     assert srv.request("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/typo")[0] == 404
 
 

@@ -174,9 +174,10 @@ def test_readyz_fails_during_shutdown_delay(procs, tmp_path):
     deadline = time.monotonic() + 1.5
     while p.get("/readyz")[0] == 200 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert p.get("/readyz") == (500, b"[+]ping ok\n[+]log ok\n[+]storage ok\n[+]poststarthook/bootstrap-controller ok\n"
-                                     b"[-]shutdown failed: reason withheld\n"
-                                     b"readyz check failed\n")
+    assert p.get("/readyz") == (500, b"[+]ping ok\n[+]log ok\n[+]storage ok\n"
+                                     b"[+]poststarthook/start-apiextensions-controllers ok\n"
+                                     b"[+]poststarthook/bootstrap-controller ok\n"
+                                     b"[-]shutdown failed: reason withheld\nreadyz check failed\n")
     assert p.get("/healthz") == (200, b"ok")
     assert p.get("/version")[0] == 200
     code, err = p.wait()

@@ -388,7 +388,8 @@ def test_field_validation_strict_warn_ignore_and_pruning(srv):
     body["spec"]["template"]["spec"]["containers"][0]["imagee"] = "x"
     code, status, _ = call(srv, "POST", f"{DEPLOY}?fieldValidation=Strict", body)
     assert code == 400
-    assert status["message"] == ('strict decoding error: unknown field "spec.template.spec.containers[0].imagee", '
+    assert status["message"] == ('Deployment in version "v1" cannot be handled as a Deployment: strict decoding '
+                                 'error: unknown field "spec.template.spec.containers[0].imagee", '
                                  'unknown field "spec.replicass"')  # in the order the body has them
     code, obj, headers = call(srv, "POST", DEPLOY, body)  # Warn is the default
     assert code == 201
@@ -398,7 +399,8 @@ def test_field_validation_strict_warn_ignore_and_pruning(srv):
     raw = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dupe","name":"dupe"},"data":{}}'
     code, status, _ = call(srv, "POST", f"{CM}?fieldValidation=Strict", raw,
                            {"Content-Type": "application/json"})
-    assert code == 400 and status["message"] == 'strict decoding error: duplicate field "metadata.name"'
+    assert code == 400 and status["message"] == ('ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+                                                 'strict decoding error: duplicate field "metadata.name"')
     code, obj, headers = call(srv, "POST", f"{CM}?fieldValidation=Ignore", cm("ignored", extra="x"))
     assert code == 201 and "Warning" not in headers and "extra" not in obj["metadata"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 NAME_SUBDOMAIN, NAME_LABEL, NAME_PATH_SEGMENT = "subdomain", "label", "path-segment"
@@ -49,6 +49,8 @@ class ResourceDef:
     extra_subresources: Tuple[str, ...] = ()  # e.g. serviceaccounts/token, namespaces/finalize
     storage_kind: str = ""                    # another version's kind stores this one (events.k8s.io → v1)
     custom: bool = False                      # served from a CustomResourceDefinition
+    list_kind_name: str = ""                  # when not <Kind>List (custom resources name their own)
+    info: Any = field(default=None, compare=False, hash=False)   # custom resources: schema, columns, ...
 
     @property
     def api_version(self) -> str:
@@ -60,7 +62,7 @@ class ResourceDef:
 
     @property
     def list_kind(self) -> str:
-        return self.kind + "List"
+        return self.list_kind_name or self.kind + "List"
 
     @property
     def group_resource(self) -> str:
@@ -171,6 +173,10 @@ BUILTIN: List[ResourceDef] = [
        name_rule=NAME_PATH_SEGMENT),
     _r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False,
        storage_prefix="clusterrolebindings", name_rule=NAME_PATH_SEGMENT),
+    # apiextensions (the apiextensions-apiserver's; its custom resources are added at run time)
+    _r("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
+       short_names=("crd", "crds"), categories=("api-extensions",), status=True,
+       storage_prefix="apiextensions.k8s.io/customresourcedefinitions", strategy="crd"),
     # storage, scheduling
     _r("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, short_names=("sc",),
        storage_prefix="storageclasses"),
@@ -180,8 +186,8 @@ BUILTIN: List[ResourceDef] = [
 
 # The preferred (and only) version of each built-in group, in upstream's discovery order.
 GROUP_ORDER = ["", "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io", "policy",
-               "rbac.authorization.k8s.io", "storage.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
-               "scheduling.k8s.io"]
+               "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io",
+               "discovery.k8s.io", "scheduling.k8s.io"]
 
 
 @dataclass
@@ -189,19 +195,26 @@ class ResourceTable:
     """Every served resource, looked up by group/version/plural or by group/kind."""
 
     resources: List[ResourceDef] = field(default_factory=list)
+    generation: int = 0   # bumped on every change, so caches (OpenAPI, discovery) know to rebuild
     _by_path: Dict[Tuple[str, str, str], ResourceDef] = field(default_factory=dict)
     _by_kind: Dict[Tuple[str, str, str], ResourceDef] = field(default_factory=dict)
 
     def add(self, resource: ResourceDef):
-        self.resources.append(resource)
-        self._by_path[(resource.group, resource.version, resource.plural)] = resource
+        """Add or replace a resource. Lists are replaced, never changed in place: readers iterate without locks."""
+        key = (resource.group, resource.version, resource.plural)
+        old = self._by_path.get(key)
+        self.resources = [r for r in self.resources if r is not old] + [resource]
+        self._by_path[key] = resource
         self._by_kind[(resource.group, resource.version, resource.kind)] = resource
+        self.generation += 1
 
     def remove(self, group: str, version: str, plural: str):
         resource = self._by_path.pop((group, version, plural), None)
         if resource is not None:
-            self.resources.remove(resource)
-            self._by_kind.pop((group, version, resource.kind), None)
+            self.resources = [r for r in self.resources if r is not resource]
+            if self._by_kind.get((group, version, resource.kind)) is resource:
+                self._by_kind.pop((group, version, resource.kind), None)
+            self.generation += 1
 
     def lookup(self, group: str, version: str, plural: str) -> Optional[ResourceDef]:
         return self._by_path.get((group, version, plural))

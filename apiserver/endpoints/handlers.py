@@ -19,6 +19,7 @@ import time
 from typing import Callable, Dict, List, Optional, Tuple
 
 from apiserver import logs
+from apiserver.apis import typecheck
 from apiserver.apis.resources import ResourceDef, ResourceTable
 from apiserver.endpoints import negotiation as neg
 from apiserver.endpoints import patch as patches
@@ -195,6 +196,13 @@ class APIHandler:
         if r.plural == "namespaces" and not r.group:
             namespace = ""
         verb = info.verb
+        if r.info is not None and r.info.deprecation_warning:
+            response = self._serve(req, r, namespace, verb, sub, info)
+            response.headers.append(("Warning", "299 - " + json.dumps(r.info.deprecation_warning)))
+            return response
+        return self._serve(req, r, namespace, verb, sub, info)
+
+    def _serve(self, req: Request, r: ResourceDef, namespace: str, verb: str, sub: str, info) -> Response:
         try:
             if verb == "get":
                 return self.get(req, r, namespace, info.name, sub)
@@ -209,6 +217,9 @@ class APIHandler:
                 if r.namespaced and not namespace:
                     raise status.StatusError(405, "MethodNotAllowed",
                                              "the server does not allow this method on the requested resource")
+                if r.info is not None and r.info.terminating:
+                    raise status.StatusError(405, "MethodNotAllowed", "create not allowed while custom resource "
+                                             "definition is terminating")
                 return self.create(req, r, namespace)
             if verb in ("update", "patch"):
                 if not info.name:
@@ -278,7 +289,12 @@ class APIHandler:
             try:
                 return yaml.safe_load(body), []
             except yaml.YAMLError as err:
-                raise status.bad_request(f"error converting YAML to JSON: {err}") from None
+                mark = getattr(err, "problem_mark", None)
+                problem = (getattr(err, "problem", None) or str(err)).replace(
+                    "mapping values are not allowed here", "mapping values are not allowed in this context")
+                where = f"line {mark.line + 1}: " if mark is not None else ""
+                raise status.bad_request(f"error decoding YAML: error converting YAML to JSON: yaml: {where}"
+                                         f"{problem}") from None
         if kjson is not None:
             try:
                 return kjson.loads(body)
@@ -299,21 +315,42 @@ class APIHandler:
             raise status.bad_request(f"the API version in the data ({api_version}) does not match the expected API "
                                      f"version ({r.api_version})")
 
-    def field_validation(self, req: Request, r: ResourceDef, obj: dict, duplicates: List[str], opts: Options):
-        """Report unknown and duplicate fields as ``fieldValidation`` asks, then drop the unknown ones:
-        a built-in type keeps only the fields its schema has, as upstream's typed decoding does."""
+    def field_validation(self, req: Request, r: ResourceDef, obj: dict, duplicates: List[str], opts: Options,
+                         patch_doc=None):
+        """Wrong value types are refused; unknown and duplicate fields are reported as ``fieldValidation`` asks
+        and then dropped: a built-in type keeps only the fields its schema has, as upstream's typed decoding
+        does. ``patch_doc`` (for patches) shapes the errors as upstream's patch handler does."""
         directive = req.param("fieldValidation") or "Warn"
         if directive not in ("Ignore", "Warn", "Strict"):
             raise status.bad_request(f'fieldValidation: Unsupported value: "{directive}": supported values: '
                                      '"Ignore", "Strict", "Warn"')
-        unknown = self.unknown_fields(obj, r) if self.unknown_fields is not None else []
+        if r.custom:
+            from apiserver.apiextensions import customresource
+            unknown = customresource.prune(r, obj)   # undeclared fields go, as upstream's pruning does
+        else:
+            definition = self.definition(r)
+            wrong = typecheck.type_errors(obj, definition)
+            if wrong:
+                raise self._decode_error(r, wrong[0], patch_doc)
+            unknown = self.unknown_fields(obj, r) if self.unknown_fields is not None else []
         problems = [f'duplicate field "{d}"' for d in duplicates] + [f'unknown field "{u}"' for u in unknown]
         if problems and directive == "Strict":
-            raise status.bad_request("strict decoding error: " + ", ".join(problems))
+            raise self._decode_error(r, "strict decoding error: " + ", ".join(problems), patch_doc)
         if problems and directive == "Warn":
             opts.warnings.extend(problems)
-        for path in unknown:
-            prune_path(obj, path)
+        if not r.custom:
+            for path in unknown:
+                prune_path(obj, path)
+
+    @staticmethod
+    def _decode_error(r: ResourceDef, message: str, patch_doc) -> status.StatusError:
+        if patch_doc is None:  # create and update: the body could not be decoded into the type (400)
+            return status.bad_request(f'{r.kind} in version "{r.version}" cannot be handled as a {r.kind}: {message}')
+        shown = json.dumps(patch_doc, separators=(",", ":"))
+        return status.StatusError(422, "Invalid", f' "" is invalid: patch: Invalid value: {json.dumps(shown)}: '
+                                  f"{message}", {"causes": [{"reason": "FieldValueInvalid", "message":
+                                                             f"Invalid value: {json.dumps(shown)}: {message}",
+                                                             "field": "patch"}]})
 
     # -- encoding
 
@@ -425,16 +462,27 @@ class APIHandler:
             raise status.bad_request(f'includeObject: Unsupported value: "{include}": supported values: "None", '
                                      '"Metadata", "Object"')
         now = datetime.datetime.now(datetime.timezone.utc)
+        if r.custom and r.info is not None:
+            from apiserver.apiextensions import crds
+            columns = crds.column_definitions(r.info)
+
+            def cells(obj):
+                return crds.cells(r.info, obj, now, printers.translate_timestamp_since)
+        else:
+            columns = printers.table_columns(r.group, r.kind)
+
+            def cells(obj):
+                return printers.table_cells(r.group, r.kind, obj, now)
         rows = []
         for obj in items:
-            row = {"cells": printers.table_cells(r.group, r.kind, obj, now)}
+            row = {"cells": cells(obj)}
             if include == "Metadata":
                 row["object"] = partial(obj, "v1")
             elif include == "Object":
                 row["object"] = obj
             rows.append(row)
         table = {"kind": "Table", "apiVersion": f"meta.k8s.io/{target.as_version}", "metadata": list_meta,
-                 "columnDefinitions": printers.table_columns(r.group, r.kind), "rows": rows}
+                 "columnDefinitions": columns, "rows": rows}
         return table
 
     def create(self, req: Request, r: ResourceDef, namespace: str) -> Response:
@@ -461,10 +509,18 @@ class APIHandler:
         if media not in accepted:
             raise status.unsupported_media_type(accepted)
         if req.param("force") is not None and media != neg.APPLY_PATCH:
-            raise status.bad_request("force: Invalid value: true: may not be specified for non-apply patch")
+            raise status.StatusError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may '
+                                     "not be specified for non-apply patch",
+                                     {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+                                         {"reason": "FieldValueForbidden", "message": "Forbidden: may not be "
+                                          "specified for non-apply patch", "field": "force"}]})
         if media == neg.APPLY_PATCH:
             return self.apply(req, r, namespace, name, sub, opts)
-        patch_doc, duplicates = self._parse_json_or_yaml(req.body, neg.JSON)
+        try:
+            patch_doc, duplicates = self._parse_json_or_yaml(req.body, neg.JSON)
+        except status.StatusError as err:
+            strict_decode = media != neg.STRATEGIC_PATCH and (req.param("fieldValidation") or "Warn") != "Ignore"
+            raise status.bad_request(("error decoding patch: " if strict_decode else "") + err.message) from None
         definition = self.definition(r)
         store = self.store(r)
 
@@ -496,8 +552,11 @@ class APIHandler:
             if not isinstance(patched, dict):
                 raise status.invalid(r.group, r.kind, name, [("patch", "FieldValueInvalid",
                                                               "Invalid value: the patch must produce an object")])
-            self.check_type(patched, r)
-            self.field_validation(req, r, patched, duplicates, opts)
+            try:
+                self.check_type(patched, r)
+            except status.StatusError as err:
+                raise self._decode_error(r, err.message, patch_doc) from None
+            self.field_validation(req, r, patched, duplicates, opts, patch_doc)
             return patched
 
         updated, _ = store.update(namespace, name, {}, opts, sub, mutate)
@@ -535,10 +594,7 @@ class APIHandler:
                 result = fieldmanager.apply(live, applied, manager, force, r.api_version, meta.timestamp(), schema,
                                             subresource=sub, kind=r.kind, reset_fields=reset)
             except fieldmanager.ApplyConflict as err:
-                raise status.StatusError(409, "Conflict", err.message,
-                                         {"name": name, "group": r.group, "kind": r.plural,
-                                          "causes": err.causes} if r.group else
-                                         {"name": name, "kind": r.plural, "causes": err.causes}) from None
+                raise status.StatusError(409, "Conflict", err.message, {"causes": err.causes}) from None
             except fieldmanager.ApplyError as err:
                 raise status.StatusError(400 if err.code < 500 else 422, "BadRequest" if err.code < 500
                                          else "Invalid", err.message) from None

@@ -1818,7 +1818,7 @@ def _conflict_error(conflicts: Dict[ManagerID, PathSet]) -> ApplyConflict:
     for mid in sorted(conflicts, key=_id_json):
         for path in sorted(conflicts[mid], key=_iteration_key):
             ordered.append((mid, path))
-    causes = [{"type": "FieldManagerConflict", "message": f"conflict with {_print_manager(mid)}",
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {_print_manager(mid)}",
                "field": path_string(path)} for mid, path in ordered]
     if len(ordered) == 1:
         mid, path = ordered[0]

@@ -45,7 +45,7 @@ def invalid(field_path: str, value, detail: str) -> Cause:
 
 
 def required(field_path: str, detail: str) -> Cause:
-    return field_path, "FieldValueRequired", f"Required value: {detail}"
+    return field_path, "FieldValueRequired", f"Required value: {detail}" if detail else "Required value"
 
 
 def forbidden(field_path: str, detail: str) -> Cause:

@@ -83,10 +83,22 @@ class GenericStore:
     # -- helpers
 
     def _from_storage(self, obj: dict) -> dict:
+        if self.r.custom:  # conversion strategy None: only apiVersion changes between versions
+            obj["apiVersion"] = self.r.api_version
+            return obj
         return strategy.from_storage(self.r.group, self.r.version, self.r.kind, obj)
 
     def _to_storage(self, obj: dict) -> dict:
+        if self.r.custom and self.r.info is not None:
+            return dict(obj, apiVersion=f"{self.r.group}/{self.r.info.storage_version}")
         return strategy.to_storage(self.r.group, self.r.kind, obj)
+
+    def _custom_causes(self, obj: dict, old: Optional[dict]) -> list:
+        if not self.r.custom:
+            return []
+        from apiserver.apiextensions import customresource
+        customresource.default(self.r, obj)
+        return customresource.validate(self.r, obj, old)
 
     def read_raw(self, kv: st.KeyValue, type_meta: bool = True) -> Optional[bytes]:
         """The object's JSON for a client without decoding it, when no conversion is needed."""
@@ -156,6 +168,7 @@ class GenericStore:
         causes = meta.validate_name(md["name"], r.name_rule)
         causes += meta.validate_object_meta(md)
         causes += strategy.validate(r.group, r.kind, obj)
+        causes += self._custom_causes(obj, None)
         if causes:
             raise self._invalid(md["name"], causes)
         self.check_namespace(namespace)
@@ -367,6 +380,7 @@ class GenericStore:
                                              f"is being deleted, found new finalizers {_go_strings(added)}"))
         causes += meta.validate_object_meta(new_md)
         causes += strategy.validate_update(self.r.group, self.r.kind, new, old)
+        causes += self._custom_causes(new, old)
         return causes
 
     # -- delete
@@ -454,7 +468,11 @@ class GenericStore:
             raise self.not_found(name) from None
         except _DryRun:
             return result["object"], False
-        return self.read(kv), True
+        obj_out = self.read(kv)
+        md = obj_out["metadata"]
+        if md.get("deletionTimestamp") and not md.get("finalizers") and not _spec_finalizers(obj_out):
+            self._finish_delete(key, kv)
+        return obj_out, True
 
     def _finish_delete(self, key: str, kv: st.KeyValue):
         def unchanged(current: st.KeyValue):

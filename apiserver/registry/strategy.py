@@ -216,7 +216,18 @@ def _default_priority_class(obj: dict) -> None:
     obj.setdefault("preemptionPolicy", "PreemptLowerPriority")
 
 
+def _default_crd(obj: dict) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("conversion", {"strategy": "None"})
+        names = spec.get("names")
+        if isinstance(names, dict) and names.get("kind"):
+            names.setdefault("singular", names["kind"].lower())
+            names.setdefault("listKind", names["kind"] + "List")
+
+
 DEFAULTERS["scheduling.k8s.io/PriorityClass"] = _default_priority_class
+DEFAULTERS["apiextensions.k8s.io/CustomResourceDefinition"] = _default_crd
 CREATE_ONLY: Dict[str, Callable[[dict], None]] = {
     "/Namespace": _default_namespace, "/Pod": _initial_pod_status, "/PersistentVolume": _pending_volume,
     "/PersistentVolumeClaim": _pending_claim}
@@ -291,15 +302,27 @@ def _validate_selector_matches_template(obj: dict) -> List[Cause]:
     return []
 
 
+def _validate_replicas(obj: dict) -> List[Cause]:
+    replicas = _dig(obj, "spec", "replicas")
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas < 0:
+        return [invalid("spec.replicas", replicas, "must be greater than or equal to 0")]
+    return []
+
+
 def validate(group: str, kind: str, obj: dict) -> List[Cause]:
     key = f"{group}/{kind}"
+    if key == "apiextensions.k8s.io/CustomResourceDefinition":
+        from apiserver.apiextensions import customresource
+        return customresource.validate_crd(obj, None)
     if key in ("/ConfigMap", "/Secret"):
         return _validate_config_keys(obj)
     if key == "/Pod":
         return _validate_pod_spec(obj.get("spec"), "spec")
     if key in ("apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet"):
-        return _validate_selector_matches_template(obj) + \
+        return _validate_replicas(obj) + _validate_selector_matches_template(obj) + \
             _validate_pod_spec(_dig(obj, "spec", "template", "spec"), "spec.template.spec")
+    if key == "/ReplicationController":
+        return _validate_replicas(obj)
     if key == "batch/Job":
         causes = _validate_pod_spec(_dig(obj, "spec", "template", "spec"), "spec.template.spec")
         policy = _dig(obj, "spec", "template", "spec", "restartPolicy")
@@ -311,6 +334,9 @@ def validate(group: str, kind: str, obj: dict) -> List[Cause]:
 
 
 def validate_update(group: str, kind: str, new: dict, old: dict) -> List[Cause]:
+    if f"{group}/{kind}" == "apiextensions.k8s.io/CustomResourceDefinition":
+        from apiserver.apiextensions import customresource
+        return customresource.validate_crd(new, old)
     causes = validate(group, kind, new)
     if f"{group}/{kind}" in ("/ConfigMap", "/Secret") and old.get("immutable"):
         for field in ("data", "binaryData", "immutable"):
