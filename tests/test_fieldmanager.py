@@ -436,7 +436,7 @@ def test_apply_conflict_with_update_manager_and_force():
         'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas'
     assert err.value.code == 409
     assert err.value.conflicts == [("kubectl-client-side-apply", ".spec.replicas")]
-    assert err.value.causes == [{"type": "FieldManagerConflict",
+    assert err.value.causes == [{"reason": "FieldManagerConflict",
                                  "message": 'conflict with "kubectl-client-side-apply" using apps/v1',
                                  "field": ".spec.replicas"}]
     # applying the value the field already has is no conflict
