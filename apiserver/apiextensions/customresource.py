@@ -48,7 +48,8 @@ def rule_causes(schema: Any, value: Any, old: Any, has_old: bool, path: str) -> 
     causes: List[Cause] = []
     for rule in schema.get("x-kubernetes-validations") or ():
         try:
-            message = cel.evaluate_rule(rule, value, old if has_old else None, has_old)
+            message = cel.evaluate_rule(rule, value, old if has_old else None, has_old, schema=schema,
+                                        is_root=path == "")
         except (cel.CELEvalError, cel.CELCompileError) as err:
             message = str(err)
         if message:
@@ -94,8 +95,10 @@ def compile_rules(crd: dict) -> List[Cause]:
             return
         for i, rule in enumerate(schema.get("x-kubernetes-validations") or ()):
             where = f"{path}.x-kubernetes-validations[{i}]"
+            if not isinstance(rule, dict):
+                continue
             for field in ("rule", "messageExpression"):
-                text = rule.get(field) if isinstance(rule, dict) else None
+                text = rule.get(field)
                 if not text:
                     continue
                 try:
@@ -103,6 +106,10 @@ def compile_rules(crd: dict) -> List[Cause]:
                 except cel.CELCompileError as err:
                     causes.append((f"{where}.{field}", "FieldValueInvalid",
                                    f"Invalid value: {_go(text)}: compilation failed: {err}"))
+            if not causes:
+                for message in cel.rule_definition_errors(rule):
+                    causes.append((where, "FieldValueInvalid", f"Invalid value: {_go(rule.get('rule', ''))}: "
+                                   f"{message}"))
         for key, sub in (schema.get("properties") or {}).items():
             walk(sub, f"{path}.properties[{key}]")
         for key in ("items", "additionalProperties"):
