@@ -107,9 +107,8 @@ def compile_rules(crd: dict) -> List[Cause]:
                     causes.append((f"{where}.{field}", "FieldValueInvalid",
                                    f"Invalid value: {_go(text)}: compilation failed: {err}"))
             if not causes:
-                for message in cel.rule_definition_errors(rule):
-                    causes.append((where, "FieldValueInvalid", f"Invalid value: {_go(rule.get('rule', ''))}: "
-                                   f"{message}"))
+                for subfield, message in cel.rule_definition_errors(rule):
+                    causes.append((f"{where}.{subfield}", "FieldValueInvalid", message))
         for key, sub in (schema.get("properties") or {}).items():
             walk(sub, f"{path}.properties[{key}]")
         for key in ("items", "additionalProperties"):
