@@ -57,7 +57,8 @@ BASE = f"/apis/{GROUP}/v1/namespaces/default/crontabs"
 
 
 def call(srv, method, path, body=None, content_type="application/json"):
-    code, headers, raw = srv.request(method, path, body=json.dumps(body).encode() if body is not None else None,
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    code, headers, raw = srv.request(method, path, body=data,
                                      headers={"Content-Type": content_type} if body is not None else {})
     return code, (json.loads(raw) if raw[:1] in b"{[" else raw), headers
 
@@ -156,7 +157,7 @@ def test_status_scale_generation_and_patches(srv):
 def test_printer_columns_and_versions(srv):
     call(srv, "POST", BASE, crontab("printed", replicas=3))
     accept = "application/json;as=Table;v=v1;g=meta.k8s.io"
-    code, table, _ = srv.request("GET", f"{BASE}/printed", headers={"Accept": accept})
+    code, _, table = srv.request("GET", f"{BASE}/printed", headers={"Accept": accept})
     table = json.loads(table)
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Spec", "Replicas", "Age"]
     assert table["rows"][0]["cells"][:3] == ["printed", "* * * * */5", 3]
@@ -289,7 +290,16 @@ def test_kubectl_with_a_crd(tmp_path):
 
 
 OPERATOR = textwrap.dedent('''
+    import os
+
     import kopf
+
+    @kopf.on.login()
+    def login(**_):
+        # explicit credentials: the kubernetes package fixes its default KUBECONFIG path when first imported
+        return kopf.ConnectionInfo(server=os.environ["TEST_SERVER"], ca_path=os.environ["TEST_CA"],
+                                   certificate_path=os.environ["TEST_CERT"], private_key_path=os.environ["TEST_KEY"],
+                                   default_namespace="default")
 
     @kopf.on.startup()
     def configure(settings, **_):
@@ -307,7 +317,7 @@ OPERATOR = textwrap.dedent('''
     @kopf.on.delete("stable.example.com", "v1", "crontabs")
     def deleted(name, namespace, **_):
         import kubernetes
-        client = kubernetes.config.new_client_from_config()
+        client = kubernetes.config.new_client_from_config(config_file=os.environ["KUBECONFIG"])
         kubernetes.client.CoreV1Api(client).create_namespaced_config_map(namespace, {
             "metadata": {"name": f"deleted-{name}"}, "data": {"by": "kopf"}})
 ''')
@@ -320,6 +330,10 @@ def test_kopf_operator(srv, tmp_path, monkeypatch):
     operator = tmp_path / "operator.py"
     operator.write_text(OPERATOR)
     monkeypatch.setenv("KUBECONFIG", srv.kubeconfig)
+    monkeypatch.setenv("TEST_SERVER", srv.url)
+    monkeypatch.setenv("TEST_CA", str(srv.pki.ca_cert))
+    monkeypatch.setenv("TEST_CERT", str(srv.pki.admin_cert))
+    monkeypatch.setenv("TEST_KEY", str(srv.pki.admin_key))
     path = f"/apis/{GROUP}/v1/namespaces/default/crontabs"
 
     def wait_for(check, what, timeout=20):

@@ -875,7 +875,9 @@ def to_scale(r: ResourceDef, obj: dict) -> dict:
     spec = r.scale
     md = obj["metadata"]
     selector = _get(obj, spec.selector) if spec.selector else None
-    if spec.selector_is_map and isinstance(selector, dict):
+    if isinstance(selector, str):   # custom resources keep the selector serialized (labelSelectorPath)
+        selector_text = selector
+    elif spec.selector_is_map and isinstance(selector, dict):
         selector_text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
     elif isinstance(selector, dict):
         parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
