@@ -360,3 +360,15 @@ def test_kopf_operator(srv, tmp_path, monkeypatch):
                  "the delete handler")
     assert runner.exit_code == 0, runner.output
     assert runner.exception is None
+
+
+def test_deeply_nested_objects_are_refused(srv):
+    nested = "1"
+    for _ in range(2000):
+        nested = '{"a":' + nested + "}"
+    body = ('{"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"deep"},"spec":' + nested
+            + "}").encode()
+    code, status, _ = call(srv, "POST", BASE, body)
+    assert code == 400 and status["kind"] == "Status"
+    assert call(srv, "GET", f"{BASE}/deep")[0] == 404
+    assert call(srv, "GET", "/readyz")[0] == 200   # and the server is fine
