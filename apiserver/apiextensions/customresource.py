@@ -17,8 +17,10 @@ def _schema(r: ResourceDef) -> Optional[dict]:
 
 
 def default(r: ResourceDef, obj: dict) -> None:
+    """Nulls the schema does not allow go, then defaults apply (upstream's order, after pruning)."""
     from apiserver.apiextensions import schema as s
     if _schema(r):
+        s.drop_nulls(obj, _schema(r))
         s.default(obj, _schema(r))
 
 

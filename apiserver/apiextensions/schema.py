@@ -102,7 +102,7 @@ def _as_float(v) -> float:
 
 def _shortest_digits(f: float) -> Tuple[str, int]:
     """The shortest digits that round-trip f (positive, finite) and Go's decimal point position (0.d1d2... × 10^dp)."""
-    sign, digits, exponent = decimal.Decimal(repr(f)).as_tuple()
+    _, digits, exponent = decimal.Decimal(repr(f)).as_tuple()
     text = "".join(map(str, digits)).lstrip("0")
     stripped = text.rstrip("0")
     exponent += len(text) - len(stripped)
@@ -2713,6 +2713,8 @@ def validate(obj, schema: dict, old=None, *, root: str = "") -> List[Cause]:
     if too_deep is not None:
         return [_forbidden(_shown(_child(root, too_deep) if too_deep else root),
                            f"must not be nested more than {MAX_DEPTH} levels deep")]
+    if nesting_error(schema, 4 * MAX_DEPTH) is not None:     # validate_crd refuses such schemas
+        return [_forbidden(_shown(root), "the schema is nested too deeply to validate against")]
     ctx = _Ctx()
     top = _view(schema, ctx.memo)
     corr = _Corr(old, top) if old is not None else None
@@ -3168,7 +3170,7 @@ def _aggregate(causes: Sequence[Cause]) -> str:
     return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
 
 
-def _default_causes(schema: dict, path: str) -> List[Cause]:
+def _default_causes(schema: dict, path: str, require_pruned: bool = True) -> List[Cause]:
     causes: List[Cause] = []
     # steps from the closest resource root to the current node: ("child", key) or ("index", None)
     stack: List[Tuple[dict, str, bool, dict, Tuple[Tuple[str, Optional[str]], ...], int]] = []
@@ -3183,7 +3185,8 @@ def _default_causes(schema: dict, path: str) -> List[Cause]:
             inside_meta, root_schema, steps = False, s, ()
         value = s.get("default")
         if value is not None:
-            causes.extend(_check_default(s, value, _child(p, "default"), inside_meta, root_schema, steps))
+            causes.extend(_check_default(s, value, _child(p, "default"), inside_meta, root_schema, steps,
+                                         require_pruned))
         pending = []
         if isinstance(s.get("items"), dict):
             pending.append((s["items"], _child(p, "items"), inside_meta, root_schema, steps + (("index", None),),
@@ -3197,7 +3200,7 @@ def _default_causes(schema: dict, path: str) -> List[Cause]:
 
 
 def _check_default(s: dict, value, path: str, inside_meta: bool, root_schema: dict,
-                   steps: Tuple[Tuple[str, Optional[str]], ...]) -> List[Cause]:
+                   steps: Tuple[Tuple[str, Optional[str]], ...], require_pruned: bool) -> List[Cause]:
     own = dict(s)
     if inside_meta:
         obj: Any = copy.deepcopy(value)
@@ -3225,7 +3228,7 @@ def _check_default(s: dict, value, path: str, inside_meta: bool, root_schema: di
     sv = _view(own, ctx.memo)
     if isinstance(pruned, (dict, list)):
         _prune(pruned, sv, embedded, "", [], ctx, 0)
-    if not _deep_equal(pruned, value):
+    if require_pruned and not _deep_equal(pruned, value):
         causes.append(_invalid(path, value, "must not have unknown fields"))
     problem = _coerce_error(value, path) if embedded and isinstance(value, dict) else None
     if problem:
@@ -3246,7 +3249,8 @@ def _coerce_error(obj: dict, path: str):
     if "metadata" in obj:
         problem = _meta_type_error(obj["metadata"])
         if problem:
-            return _invalid(_child(path, "metadata"), obj["metadata"], problem) if path else problem
+            cause = _invalid(_child(path, "metadata"), obj["metadata"], problem)
+            return cause if path else _error_text(cause)
     return None
 
 
@@ -3322,13 +3326,16 @@ def _internal_spec(spec: dict) -> dict:
                            "webhookClientConfig": webhook.get("clientConfig"),
                            "conversionReviewVersions": webhook.get("conversionReviewVersions")}
     versions = [dict(_dict(v)) for v in _list(spec.get("versions"))]
-    out = {"group": spec.get("group") or "", "names": names, "scope": spec.get("scope") or "",
+    def text(v) -> str:
+        return v if isinstance(v, str) else ""
+
+    out = {"group": text(spec.get("group")), "names": names, "scope": text(spec.get("scope")),
            "preserveUnknownFields": spec.get("preserveUnknownFields") is True,
            "conversion": internal_conversion, "versions": versions, "version": "", "validation": None,
            "subresources": None, "additionalPrinterColumns": None, "selectableFields": None}
     if not versions:
         return out
-    out["version"] = versions[0].get("name") or ""
+    out["version"] = text(versions[0].get("name"))
     for field, top in (("subresources", "subresources"), ("schema", "validation"),
                        ("additionalPrinterColumns", "additionalPrinterColumns"),
                        ("selectableFields", "selectableFields")):
@@ -3875,15 +3882,14 @@ def _openapi_causes(schema: dict, path: str, opts: _Opts, is_root: bool, depth: 
 
 
 def _status_root_causes(schema: dict, path: str) -> List[Cause]:
+    """With the status subresource, only some JSONSchemaProps fields may be non-zero at the root."""
     for go_name, key in _PROPS_FIELDS:
-        if not _set(schema, key) and not (isinstance(schema.get(key), list) and key not in (
-                "enum", "allOf", "anyOf", "oneOf")) and schema.get(key) != 0:
-            continue
-        if key in ("enum", "allOf", "anyOf", "oneOf") and schema.get(key) is None:
+        v = schema.get(key)
+        if v is None or v is False or (isinstance(v, str) and v == ""):
             continue
         if go_name == "Type":
-            if schema.get("type") != "object":
-                return [_invalid(_child(path, "openAPIV3Schema.type"), schema.get("type"),
+            if v != "object":
+                return [_invalid(_child(path, "openAPIV3Schema.type"), v,
                                  'only "object" is allowed as the type at the root of the schema if the status '
                                  'subresource is enabled')]
             continue
@@ -3917,7 +3923,7 @@ def _validation_causes(validation, status_enabled: bool, opts: _Opts, path: str)
             if structural:
                 causes.extend(structural)
             else:
-                causes.extend(_default_causes(schema, schema_path))
+                causes.extend(_default_causes(schema, schema_path, opts.require_pruned_defaults))
     causes.extend(_openapi_causes(schema, schema_path, opts.with_(inside_meta=False), True, 0))
     if not causes and init_causes:
         causes.extend(init_causes)
