@@ -12,6 +12,9 @@ from apiserver import logs
 from apiserver.apiextensions.controller import CRDController
 from apiserver.apis.resources import builtin_table
 from apiserver.config import CompletedConfig
+from apiserver.controllers.garbagecollector import GarbageCollector
+from apiserver.controllers.namespace import NamespaceController
+from apiserver.controllers.serviceaccount import ServiceAccountController
 from apiserver.endpoints.discovery import Discovery
 from apiserver.endpoints.handlers import APIHandler
 from apiserver.endpoints.openapi import OpenAPI
@@ -96,8 +99,28 @@ def install_api(server: GenericAPIServer, config: CompletedConfig, table, api: A
     server.handle_prefix("/api/", route)
     server.handle_prefix("/apis/", route)
     server.add_post_start_hook("bootstrap-controller", lambda stop: bootstrap(api, table, config))
+    install_controllers(server, config, table, api)
     server.add_destroy_func(api.close)
     server.api = api
+
+
+def install_controllers(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
+    """The built-in control loops chosen with --controllers, each a post-start hook with its own readyz check."""
+    makers = {
+        "namespace": lambda: NamespaceController(api, table, config.store),
+        "garbagecollector": lambda: GarbageCollector(api, table, config.store),
+        "serviceaccount": lambda: ServiceAccountController(api, table, config.store, config.ca_pem),
+    }
+    for name in sorted(config.controllers):
+        controller = makers[name]()
+
+        def start(stop: threading.Event, controller=controller):
+            synced = threading.Event()
+            threading.Thread(target=controller.run, args=(stop, synced), name=f"{controller.name}-controller",
+                             daemon=True).start()
+            synced.wait(10)
+
+        server.add_post_start_hook(f"start-{name}-controller", start)
 
 
 def bootstrap(api: APIHandler, table, config: CompletedConfig):

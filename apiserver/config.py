@@ -32,6 +32,8 @@ class Config:
     server_url: str = ""
     metrics: Registry = field(default_factory=Registry)
     bookmark_interval: float = 60.0   # how often an idle watch with allowWatchBookmarks gets a bookmark
+    controllers: set = field(default_factory=set)   # names of the control loops to run
+    ca_pem: str = ""                                 # the cluster CA, for kube-root-ca.crt
 
     def complete(self) -> CompletedConfig:
         if self.secure_serving is None:

@@ -27,7 +27,8 @@ UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    server = ServerThread(tmp_path_factory.mktemp("pyclient") / "data").start()
+    # no control loops: lists below are of exactly what the tests create
+    server = ServerThread(tmp_path_factory.mktemp("pyclient") / "data", "--controllers=none").start()
     yield server
     server.stop()
 

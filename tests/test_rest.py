@@ -30,7 +30,8 @@ def call(srv, method, path, body=None, headers=None):
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     from support import ServerThread
-    with ServerThread(tmp_path_factory.mktemp("rest"),
+    # no control loops: these tests check the store's own semantics (a namespace stays Terminating)
+    with ServerThread(tmp_path_factory.mktemp("rest"), "--controllers=none",
                       customize=lambda s: setattr(s.api, "bookmark_interval", 0.3)) as server:
         deadline = time.monotonic() + 10
         while server.request("GET", "/readyz")[0] != 200 and time.monotonic() < deadline:

@@ -40,6 +40,7 @@ log = logs.get_logger(__name__)
 
 MAX_DEPTH_NOTE = "the server rejected the object: nesting too deep"
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 def _json(obj) -> bytes:
@@ -623,6 +624,8 @@ class APIHandler:
         return to_scale(r, updated)
 
     def delete(self, req: Request, r: ResourceDef, namespace: str, name: str) -> Response:
+        if r.plural == "namespaces" and not r.group and name in IMMORTAL_NAMESPACES:
+            raise status.forbidden("namespaces", "", name, "this namespace may not be deleted")
         opts = self.options(req)
         options = self.delete_options(req)
         result, deleted = self.store(r).delete(namespace, name, options, opts)

@@ -13,6 +13,7 @@ from typing import List, Optional
 from apiserver.config import Config
 from apiserver.options.authentication import AuthenticationOptions
 from apiserver.options.authorization import AuthorizationOptions
+from apiserver.options.controllers import ControllerOptions
 from apiserver.options.generic import GenericServerRunOptions
 from apiserver.options.logging import LoggingOptions
 from apiserver.options.serving import SecureServingOptions
@@ -31,11 +32,12 @@ class ServerRunOptions:
     authentication: AuthenticationOptions = field(default_factory=AuthenticationOptions)
     authorization: AuthorizationOptions = field(default_factory=AuthorizationOptions)
     logging: LoggingOptions = field(default_factory=LoggingOptions)
+    controllers: ControllerOptions = field(default_factory=ControllerOptions)
     print_version: Optional[str] = None
 
     def groups(self):
         return [self.generic, self.secure_serving, self.storage, self.authentication, self.authorization,
-                self.logging]
+                self.logging, self.controllers]
 
     def add_flags(self, parser: argparse.ArgumentParser):
         for group in self.groups():
@@ -51,7 +53,7 @@ class ServerRunOptions:
     def complete(self) -> ServerRunOptions:
         self.storage.complete()
         self.secure_serving.complete(self.storage.data_dir)
-        for group in (self.generic, self.authentication, self.authorization, self.logging):
+        for group in (self.generic, self.authentication, self.authorization, self.logging, self.controllers):
             group.complete()
         return self
 
@@ -70,6 +72,7 @@ class ServerRunOptions:
             self.secure_serving.apply_to(config)
             self.authentication.apply_to(config, self.secure_serving)
             self.authorization.apply_to(config)
+            self.controllers.apply_to(config)
         except (OSError, ValueError) as err:
             if config.secure_serving is not None:
                 config.secure_serving.listener.close()

@@ -90,6 +90,7 @@ class SecureServingOptions:
         config.secure_serving = SecureServingInfo(listener=listener, ssl_context=context)
         config.server_url = f"https://{_url_host(self.bind_address)}:{port}"
         config.kubeconfig_path = self.write_kubeconfig
+        config.ca_pem = _read(self.pki_files.ca_cert).decode()
         self._write_kubeconfig(config.server_url)
 
     def _listen(self) -> socket.socket:
