@@ -117,3 +117,21 @@ def write_token_file(path, rows) -> str:
             f.write(row + "\n")
     os.chmod(path, 0o600)
     return str(path)
+
+
+def patch_as(method, *args, _content_type: str, **kwargs):
+    """Call a ``kubernetes`` client patch method with a Content-Type. Clients new enough take ``_content_type``;
+    older ones (the last that supports Python 3.9) pick it themselves, so their choice is overridden for this call."""
+    from kubernetes.client.exceptions import ApiTypeError
+    try:
+        return method(*args, _content_type=_content_type, **kwargs)
+    except ApiTypeError as err:
+        if "_content_type" not in str(err):
+            raise
+    client = method.__self__.api_client
+    original = client.select_header_content_type
+    client.select_header_content_type = lambda *a, **k: _content_type
+    try:
+        return method(*args, **kwargs)
+    finally:
+        client.select_header_content_type = original

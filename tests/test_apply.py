@@ -9,6 +9,7 @@ pkg/util/managedfields), the Status errors of apimachinery's errors package, and
 from __future__ import annotations
 
 import copy
+import importlib.util
 import itertools
 import json
 import os
@@ -19,7 +20,7 @@ import sys
 from typing import Dict, List, Optional
 
 import pytest
-from support import ServerThread
+from support import ServerThread, patch_as
 
 KUBECTL = shutil.which("kubectl")
 TIMEOUT = 60
@@ -32,6 +33,8 @@ APPLY = "application/apply-patch+yaml"
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
 
 needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
+
+HAS_YAML = importlib.util.find_spec("yaml") is not None
 
 
 # -- fixtures and helpers
@@ -441,10 +444,10 @@ def test_python_client_patch_methods(py_client, srv, ns):
                                                     container("side", "busybox:1.36")])
 
     # server-side apply creates (201), then the same body again is a no-op (200, same resourceVersion)
-    created, code, _ = apps.patch_namespaced_deployment_with_http_info(
+    created, code, _ = patch_as(apps.patch_namespaced_deployment_with_http_info,
         "py", ns, body, field_manager="py-apply", _content_type=APPLY)
     assert code == 201 and created.spec.replicas == 2
-    again, code, _ = apps.patch_namespaced_deployment_with_http_info(
+    again, code, _ = patch_as(apps.patch_namespaced_deployment_with_http_info,
         "py", ns, body, field_manager="py-apply", force=False, _content_type=APPLY)
     assert code == 200 and again.metadata.resource_version == created.metadata.resource_version
     [entry] = again.metadata.managed_fields
@@ -452,7 +455,7 @@ def test_python_client_patch_methods(py_client, srv, ns):
     assert "f:replicas" in entry.fields_v1["f:spec"]
 
     # merge patch by another manager takes .spec.replicas
-    patched = apps.patch_namespaced_deployment("py", ns, {"spec": {"replicas": 5}}, field_manager="other",
+    patched = patch_as(apps.patch_namespaced_deployment, "py", ns, {"spec": {"replicas": 5}}, field_manager="other",
                                                _content_type=MERGE)
     assert patched.spec.replicas == 5
     assert {(e.manager, e.operation) for e in patched.metadata.managed_fields} == {("py-apply", "Apply"),
@@ -461,14 +464,14 @@ def test_python_client_patch_methods(py_client, srv, ns):
     changed = copy.deepcopy(body)
     changed["spec"]["replicas"] = 3
     with pytest.raises(ApiException) as exc:
-        apps.patch_namespaced_deployment("py", ns, changed, field_manager="py-apply", _content_type=APPLY)
+        patch_as(apps.patch_namespaced_deployment, "py", ns, changed, field_manager="py-apply", _content_type=APPLY)
     assert exc.value.status == 409
     status = json.loads(exc.value.body)
     assert status["reason"] == "Conflict"
     assert status["message"] == 'Apply failed with 1 conflict: conflict with "other" using apps/v1: .spec.replicas'
     assert apps.read_namespaced_deployment("py", ns).spec.replicas == 5
     # ... until forced
-    forced = apps.patch_namespaced_deployment("py", ns, changed, field_manager="py-apply", force=True,
+    forced = patch_as(apps.patch_namespaced_deployment, "py", ns, changed, field_manager="py-apply", force=True,
                                               _content_type=APPLY)
     assert forced.spec.replicas == 3
     assert {(e.manager, e.operation) for e in forced.metadata.managed_fields} == {("py-apply", "Apply")}
@@ -490,12 +493,12 @@ def test_python_client_patch_methods(py_client, srv, ns):
 
     # ConfigMaps: merge patch null deletes a key; strategic and JSON patches; apply by another manager
     core.create_namespaced_config_map(ns, {"metadata": {"name": "cm"}, "data": {"a": "1", "b": "2"}})
-    assert core.patch_namespaced_config_map("cm", ns, {"data": {"a": None, "c": "3"}},
+    assert patch_as(core.patch_namespaced_config_map, "cm", ns, {"data": {"a": None, "c": "3"}},
                                             _content_type=MERGE).data == {"b": "2", "c": "3"}
     assert core.patch_namespaced_config_map("cm", ns, {"data": {"d": "4"}}).data == {"b": "2", "c": "3", "d": "4"}
     assert core.patch_namespaced_config_map("cm", ns, [{"op": "remove", "path": "/data/b"}]).data == {
         "c": "3", "d": "4"}
-    applied = core.patch_namespaced_config_map(
+    applied = patch_as(core.patch_namespaced_config_map,
         "cm", ns, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"e": "5"}},
         field_manager="py-cm", _content_type=APPLY)
     assert applied.data == {"c": "3", "d": "4", "e": "5"}
@@ -548,6 +551,14 @@ def test_lightkube_apply(srv, ns):
 # -- server-side apply over the raw API
 
 
+def test_apply_yaml_without_pyyaml_is_a_clear_415(srv, ns):
+    if HAS_YAML:
+        pytest.skip("PyYAML is installed here; the minimal environment runs this test")
+    code, status = call(srv, "PATCH", deploy_path(ns, "y") + "?fieldManager=m", "kind: Deployment\n", APPLY)
+    assert code == 415 and "PyYAML" in status["message"]
+
+
+@pytest.mark.skipif(not HAS_YAML, reason="YAML apply bodies need PyYAML (the minimal environment has none)")
 def test_apply_same_manifest_twice_is_a_no_op(srv, ns):
     manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: twice\n  labels:\n    app: twice\n"
                 "spec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: twice\n  template:\n"
@@ -615,7 +626,10 @@ BAD_PATCHES = [
      "invalid character 'n' looking for beginning of object key string"),
     ("apply-not-yaml", "deploy", "?fieldManager=m", APPLY, "kind: Deployment\nmetadata: name: web\n", 400,
      "BadRequest", "error decoding YAML: error converting YAML to JSON: yaml: line 2: mapping values are not "
-     "allowed in this context"),
+     "allowed in this context") if HAS_YAML else
+    ("apply-not-yaml", "deploy", "?fieldManager=m", APPLY, "kind: Deployment\nmetadata: name: web\n", 415,
+     "UnsupportedMediaType", ("the body of the request was in an unknown format", "which is not installed on this "
+                                                                                  "server)")),
     ("json-patch-missing-path", "deploy", "", JSON_PATCH,
      [{"op": "replace", "path": "/spec/nothere/x", "value": 1}], 422, "Invalid", INVALID_REQUEST),
     ("json-patch-remove-missing", "cm", "", JSON_PATCH, [{"op": "remove", "path": "/data/nope"}], 422, "Invalid",

@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from support import ServerThread
+from support import ServerThread, patch_as
 
 kubernetes = pytest.importorskip("kubernetes")
 
@@ -150,7 +150,7 @@ def test_configmap_crud(core, ns):
     assert replaced.data == {"mode": "fast", "level": "3"}
     assert int(replaced.metadata.resource_version) > int(meta.resource_version)
 
-    patched = core.patch_namespaced_config_map("settings", ns, {"data": {"mode": "slow"},
+    patched = patch_as(core.patch_namespaced_config_map, "settings", ns, {"data": {"mode": "slow"},
                                                                 "metadata": {"labels": {"tier": "x"}}},
                                                _content_type=MERGE)
     assert patched.data == {"mode": "slow", "level": "3"}
@@ -196,7 +196,7 @@ def test_stale_update_is_a_conflict(core, apps, ns):
 
     apps.create_namespaced_deployment(ns, deploy_body("contended"))
     stale = apps.read_namespaced_deployment("contended", ns)
-    apps.patch_namespaced_deployment("contended", ns, {"spec": {"replicas": 2}}, _content_type=MERGE)
+    patch_as(apps.patch_namespaced_deployment, "contended", ns, {"spec": {"replicas": 2}}, _content_type=MERGE)
     stale.spec.replicas = 5
     with pytest.raises(ApiException) as exc:
         apps.replace_namespaced_deployment("contended", ns, stale)
@@ -231,26 +231,27 @@ def test_deployment_crud(apps, ns):
     assert replaced.metadata.generation == 2
     assert replaced.spec.template.spec.containers[0].image == "nginx:1.28"
 
-    labelled = apps.patch_namespaced_deployment("web", ns, {"metadata": {"labels": {"team": "a"}}},
+    labelled = patch_as(apps.patch_namespaced_deployment, "web", ns, {"metadata": {"labels": {"team": "a"}}},
                                                 _content_type=MERGE)
     assert labelled.metadata.generation == 2  # metadata-only change
     assert labelled.metadata.labels == {"app": "web", "team": "a"}
 
     # the status subresource: writes only .status, never bumps the generation
-    status = apps.patch_namespaced_deployment_status("web", ns, {"status": {
+    status = patch_as(apps.patch_namespaced_deployment_status, "web", ns, {"status": {
         "replicas": 2, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 2, "observedGeneration": 2,
         "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]}},
         _content_type=MERGE)
     assert status.status.ready_replicas == 2 and status.metadata.generation == 2
     assert status.status.conditions[0].type == "Available"
-    ignored = apps.patch_namespaced_deployment("web", ns, {"status": {"readyReplicas": 0}}, _content_type=MERGE)
+    ignored = patch_as(apps.patch_namespaced_deployment, "web", ns, {"status": {"readyReplicas": 0}},
+                       _content_type=MERGE)
     assert ignored.status.ready_replicas == 2  # a main-resource write keeps the old status
 
     # the scale subresource
     scale = apps.read_namespaced_deployment_scale("web", ns)
     assert (scale.kind, scale.api_version) == ("Scale", "autoscaling/v1")
     assert (scale.spec.replicas, scale.status.replicas, scale.status.selector) == (2, 2, "app=web")
-    scaled = apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": 4}}, _content_type=MERGE)
+    scaled = patch_as(apps.patch_namespaced_deployment_scale, "web", ns, {"spec": {"replicas": 4}}, _content_type=MERGE)
     assert scaled.spec.replicas == 4
     after = apps.read_namespaced_deployment("web", ns)
     assert after.spec.replicas == 4 and after.metadata.generation == 3
@@ -287,7 +288,7 @@ def test_patch_formats(core, apps, ns):
     assert [c.name for c in patched.spec.template.spec.containers] == ["app"]
 
     # a merge patch replaces lists wholesale
-    patched = apps.patch_namespaced_deployment("patched", ns, {"spec": {"template": {"spec": {
+    patched = patch_as(apps.patch_namespaced_deployment, "patched", ns, {"spec": {"template": {"spec": {
         "containers": [{"name": "only", "image": "nginx:1.28"}]}}}}, _content_type=MERGE)
     assert [(c.name, c.image) for c in patched.spec.template.spec.containers] == [("only", "nginx:1.28")]
 
@@ -401,7 +402,7 @@ def test_watch_added_modified_deleted_in_order(core, ns):
 
     def writes():
         core.create_namespaced_config_map(ns, cm_body("watched", {"n": "0"}))
-        core.patch_namespaced_config_map("watched", ns, {"data": {"n": "1"}}, _content_type=MERGE)
+        patch_as(core.patch_namespaced_config_map, "watched", ns, {"data": {"n": "1"}}, _content_type=MERGE)
         core.delete_namespaced_config_map("watched", ns)
 
     writer = Later(0.3, writes)

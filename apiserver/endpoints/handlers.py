@@ -286,7 +286,9 @@ class APIHandler:
             try:
                 import yaml
             except ImportError:
-                raise status.unsupported_media_type(("application/json",)) from None
+                raise status.StatusError(415, "UnsupportedMediaType", "the body of the request was in an unknown "
+                                         "format - accepted media types include: application/json (YAML bodies need "
+                                         "PyYAML, which is not installed on this server)") from None
             try:
                 return yaml.safe_load(body), []
             except yaml.YAMLError as err:
