@@ -682,7 +682,60 @@ def bench_patch(args):
     print("  target: apply >= 0.5 of update")
 
 
-SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api, "patch": bench_patch}
+# -- garbage collection and namespace deletion
+
+def bench_gc(args, count=5000):
+    import json
+    tmp = tempfile.mkdtemp(prefix="bench-gc-")
+    try:
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"))
+        _wait_ready(port, pki)
+        conn = _https(port, pki)
+
+        def gone(path, timeout=600):
+            start = time.perf_counter()
+            while _call(conn, "GET", path)[0] != 404:
+                if time.perf_counter() - start > timeout:
+                    raise RuntimeError(f"{path} was not deleted")
+                time.sleep(0.05)
+
+        _call(conn, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                  "metadata": {"name": "doomed"}})
+        for i in range(count):
+            _call(conn, "POST", "/api/v1/namespaces/doomed/configmaps",
+                  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}, "data": {"a": "b"}})
+        start = time.perf_counter()
+        _call(conn, "DELETE", "/api/v1/namespaces/doomed")
+        gone("/api/v1/namespaces/doomed")
+        namespace_seconds = time.perf_counter() - start
+
+        status, body = _call(conn, "POST", "/api/v1/namespaces/default/configmaps",
+                             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})
+        owner = json.loads(body)["metadata"]
+        ref = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["uid"]}]
+        for i in range(count):
+            _call(conn, "POST", "/api/v1/namespaces/default/configmaps",
+                  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"dep-{i}", "ownerReferences": ref}})
+        start = time.perf_counter()
+        _call(conn, "DELETE", "/api/v1/namespaces/default/configmaps/owner")
+        gone(f"/api/v1/namespaces/default/configmaps/dep-{count - 1}")
+        while json.loads(_call(conn, "GET", "/api/v1/namespaces/default/configmaps?labelSelector=")[1])["items"] \
+                and any(i["metadata"]["name"].startswith("dep-") for i in json.loads(
+                    _call(conn, "GET", "/api/v1/namespaces/default/configmaps")[1])["items"]):
+            time.sleep(0.05)
+        gc_seconds = time.perf_counter() - start
+        stop(proc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"gc: sqlite store, {count} ConfigMaps each")
+    print(f"  delete a namespace holding {count} objects: gone after {namespace_seconds:.1f} s "
+          f"({count / namespace_seconds:,.0f} objects/s)")
+    print(f"  delete an owner with {count} dependents (Background): all gone after {gc_seconds:.1f} s "
+          f"({count / gc_seconds:,.0f} objects/s)")
+
+
+SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api, "patch": bench_patch,
+          "gc": bench_gc}
 
 
 def main():

@@ -704,7 +704,8 @@ def test_bad_patch_is_a_status_error_and_changes_nothing(srv, ns, target, query,
     if isinstance(message, tuple):
         prefix, suffix = message
         assert status["message"].startswith(prefix) and status["message"].endswith(suffix), status["message"]
-        assert [c["field"] for c in status["details"]["causes"]] == ["patch"], status
+        if code == 422:
+            assert [c["field"] for c in status["details"]["causes"]] == ["patch"], status
     else:
         assert status["message"] == message
     assert get(srv, path) == before
