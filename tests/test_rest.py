@@ -117,7 +117,7 @@ def test_namespaces(srv):
     code, ns, _ = call(srv, "DELETE", "/api/v1/namespaces/ns-a")
     assert code == 200 and ns["status"]["phase"] == "Terminating" and ns["metadata"]["deletionTimestamp"]
     code, status, _ = call(srv, "POST", "/api/v1/namespaces/ns-a/configmaps", cm("x"))
-    assert code == 403 and status["message"] == ('configmaps is forbidden: unable to create new content in '
+    assert code == 403 and status["message"] == ('configmaps "x" is forbidden: unable to create new content in '
                                                  'namespace ns-a because it is being terminated')
 
 

@@ -88,6 +88,10 @@ class GarbageCollector:
                 self.dependents.setdefault(owner["uid"], set()).add(uid)
             if owners or node.deleting:
                 self._enqueue(uid)
+            for owner in owners:   # an owner waiting for its dependents looks again when one changes
+                owner_node = self.nodes.get(owner["uid"])
+                if owner_node is not None and owner_node.deleting:
+                    self._enqueue(owner_node.uid)
             for dep in self.dependents.get(uid, ()):   # an owner appeared or changed: its dependents re-check
                 if node.deleting:
                     self._enqueue(dep)
@@ -155,8 +159,11 @@ class GarbageCollector:
             self.delete_dependents(node)
             return
         if node.owners and not node.deleting:
-            if not any(self.owner_exists(node, ref) for ref in node.owners):
+            verdicts = [(ref, self.owner_exists(node, ref)) for ref in node.owners]
+            if not any(ok for _, ok in verdicts):
                 self.delete(node, "Background")
+            elif not all(ok for _, ok in verdicts):
+                self.drop_references(node, {ref["uid"] for ref, ok in verdicts if not ok})
 
     def owner_exists(self, node: Node, ref: dict) -> bool:
         """Whether the owner exists with this uid where the dependent may refer to it (scope rules)."""
@@ -166,8 +173,10 @@ class GarbageCollector:
             if resolved is None:
                 return True   # a kind this server does not serve: leave the dependent alone, as upstream
             return resolved
+        if owner.namespaced and not node.namespaced:
+            return True   # a namespaced owner of a cluster-scoped object: upstream leaves the object alone
         if owner.namespaced:
-            return node.namespaced and owner.namespace == node.namespace
+            return owner.namespace == node.namespace
         return True
 
     def _lookup(self, node: Node, ref: dict) -> Optional[bool]:
@@ -178,7 +187,7 @@ class GarbageCollector:
         if r is None:
             return None
         if r.namespaced and not node.namespaced:
-            return False
+            return None   # not resolvable for a cluster-scoped dependent: leave it alone, as upstream
         try:
             kv = self.storage.get(r.key(node.namespace if r.namespaced else "", ref.get("name", "")))
         except st.NotFoundError:
@@ -197,18 +206,52 @@ class GarbageCollector:
                 raise
 
     def delete_dependents(self, node: Node):
+        """Foreground: delete every dependent (those with dependents of their own in the foreground too); the
+        owner's finalizer goes once no dependent blocks it."""
         blocking = 0
         for dep_uid in list(self.dependents.get(node.uid, ())):
             dep = self.nodes.get(dep_uid)
             if dep is None:
                 continue
             ref = next((o for o in dep.owners if o["uid"] == node.uid), {})
-            if ref.get("blockOwnerDeletion"):
-                blocking += 1
+            blocks = bool(ref.get("blockOwnerDeletion"))
             if not dep.deleting:
-                self.delete(dep, "Foreground")
+                grandchildren = [self.nodes[u] for u in self.dependents.get(dep.uid, ()) if u in self.nodes]
+                if any(g.deleting and FOREGROUND in g.finalizers for g in grandchildren) and blocks:
+                    # a cycle, likely: as upstream, the dependent's reference stops blocking this owner
+                    self.unblock(dep, node.uid)
+                    blocks = False
+                self.delete(dep, "Foreground" if grandchildren else "Background")
+            if blocks:
+                blocking += 1
         if blocking == 0:
             self.remove_finalizer(node, FOREGROUND)
+
+    def unblock(self, dep: Node, owner_uid: str):
+        def clear(obj: dict) -> dict:
+            for ref in obj["metadata"].get("ownerReferences") or ():
+                if ref.get("uid") == owner_uid:
+                    ref["blockOwnerDeletion"] = False
+            return obj
+        self._update(dep, clear)
+
+    def drop_references(self, dep: Node, dangling: set):
+        """Remove references to owners that do not exist from an object that still has a real owner."""
+        def drop(obj: dict) -> dict:
+            obj["metadata"]["ownerReferences"] = [o for o in obj["metadata"].get("ownerReferences") or ()
+                                                  if o.get("uid") not in dangling]
+            return obj
+        self._update(dep, drop)
+
+    def _update(self, node: Node, mutate):
+        r = self.resource_for_key(node.key)
+        if r is None:
+            return
+        try:
+            self.api.store(r).update_internal(node.namespace if r.namespaced else "", node.name, mutate, MANAGER)
+        except StatusError as err:
+            if err.code != 404:
+                raise
 
     def orphan_dependents(self, node: Node):
         for dep_uid in list(self.dependents.get(node.uid, ())):

@@ -80,7 +80,8 @@ class NamespaceController:
                     if deleted:
                         continue
                     md = obj.get("metadata") or {}
-                remaining[r.group_resource] = remaining.get(r.group_resource, 0) + 1
+                qualified = f"{r.plural}.{r.group}"   # upstream prints core resources as "configmaps."
+                remaining[qualified] = remaining.get(qualified, 0) + 1
                 for f in md.get("finalizers") or ():
                     finalizers[f] = finalizers.get(f, 0) + 1
         return remaining, finalizers

@@ -43,8 +43,13 @@ class ServiceAccountController:
 
         def on_dependent(key, obj):
             namespace, name = key.split("/")[-2:]
-            if obj is None and namespace in self._active and name in ("default", ROOT_CA):
+            if namespace not in self._active or name not in ("default", ROOT_CA):
+                return
+            if obj is None:
                 self.ensure(namespace)
+            elif name == ROOT_CA and key.startswith("/registry/configmaps/") and obj.get("data") != {
+                    "ca.crt": self.ca_pem}:
+                self.reset_ca(namespace)   # the publisher puts the CA back, as upstream's does
 
         threads = [threading.Thread(target=informer.run, daemon=True, name=f"{self.name}-{n}", args=(
             self.storage, prefix, stop, handler, event.set if event else None), kwargs={"name": self.name})
@@ -58,6 +63,17 @@ class ServiceAccountController:
         synced.set()
         for thread in threads:
             thread.join()
+
+    def reset_ca(self, namespace: str):
+        def reset(obj: dict) -> dict:
+            obj["data"] = {"ca.crt": self.ca_pem}
+            obj.pop("binaryData", None)
+            return obj
+        try:
+            self.configmaps.update_internal(namespace, ROOT_CA, reset, MANAGER)
+        except StatusError as err:
+            if err.code != 404:
+                log.info("resetting kube-root-ca.crt failed", namespace=namespace, error=err.message)
 
     def ensure(self, namespace: str):
         for store, obj in (

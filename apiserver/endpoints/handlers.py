@@ -40,7 +40,7 @@ log = logs.get_logger(__name__)
 
 MAX_DEPTH_NOTE = "the server rejected the object: nesting too deep"
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
-IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")   # upstream's NamespaceLifecycle
 
 
 def _json(obj) -> bytes:

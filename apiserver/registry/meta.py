@@ -127,12 +127,46 @@ def validate_object_meta(md: dict) -> List[Cause]:
     if size > TOTAL_ANNOTATION_SIZE:
         causes.append(("metadata.annotations", "FieldValueTooLong",
                        f"Too long: must have at most {TOTAL_ANNOTATION_SIZE} bytes"))
+    causes += validate_owner_references(md.get("ownerReferences"))
     for i, finalizer in enumerate(md.get("finalizers") or ()):
         problems = validate_label_key(finalizer) if "/" in finalizer or finalizer in (
             "kubernetes", "orphan", "foregroundDeletion") else ["a finalizer name must be a qualified name with a "
                                                                  "domain prefix"]
         if problems and "/" in finalizer:
             causes.append(invalid(f"metadata.finalizers[{i}]", finalizer, "; ".join(problems)))
+    return causes
+
+
+BANNED_OWNERS = {("v1", "Event"): "/v1, Kind=Event", ("events.k8s.io/v1", "Event"): "events.k8s.io/v1, Kind=Event"}
+
+
+def validate_owner_references(refs) -> List[Cause]:
+    """ValidateOwnerReferences: every field set, no banned owner kinds, at most one controller."""
+    causes: List[Cause] = []
+    if not isinstance(refs, list):
+        return causes
+    controllers = []
+    for ref in refs:
+        if not isinstance(ref, dict):
+            continue
+        api_version, kind = ref.get("apiVersion") or "", ref.get("kind") or ""
+        if not api_version:
+            causes.append(invalid("metadata.ownerReferences.apiVersion", api_version, "version must not be empty"))
+        if not kind:
+            causes.append(invalid("metadata.ownerReferences.kind", kind, "kind must not be empty"))
+        if not ref.get("name"):
+            causes.append(invalid("metadata.ownerReferences.name", ref.get("name") or "", "name must not be empty"))
+        if not ref.get("uid"):
+            causes.append(invalid("metadata.ownerReferences.uid", ref.get("uid") or "", "uid must not be empty"))
+        if (api_version, kind) in BANNED_OWNERS:
+            causes.append(invalid("metadata.ownerReferences", ref, f"{BANNED_OWNERS[(api_version, kind)]} is "
+                                  "disallowed from being an owner"))
+        if ref.get("controller") is True:
+            controllers.append(ref)
+    if len(controllers) > 1:
+        first, second = (f"{c.get('kind')}/{c.get('name')}" for c in controllers[:2])
+        causes.append(invalid("metadata.ownerReferences", refs, f"Only one reference can have Controller set to "
+                              f"true. Found \"true\" in references for {first} and {second}"))
     return causes
 
 

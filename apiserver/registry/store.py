@@ -121,7 +121,7 @@ class GenericStore:
     def _invalid(self, name: str, causes) -> status.StatusError:
         return status.invalid(self.r.group, self.r.kind, name, causes)
 
-    def check_namespace(self, namespace: str, creating: bool = True):
+    def check_namespace(self, namespace: str, creating: bool = True, name: str = ""):
         """NamespaceLifecycle: new objects only in a namespace that exists and is not terminating."""
         if not self.r.namespaced:
             return
@@ -132,8 +132,11 @@ class GenericStore:
             except st.NotFoundError:
                 raise status.not_found("", "namespaces", namespace) from None
         if creating and is_terminating:
-            raise status.forbidden(self.r.plural, self.r.group, "", f"unable to create new content in namespace "
+            err = status.forbidden(self.r.plural, self.r.group, name, f"unable to create new content in namespace "
                                    f"{namespace} because it is being terminated")
+            err.details["causes"] = [{"reason": "NamespaceTerminating", "message": f"namespace {namespace} is being "
+                                      "terminated", "field": "metadata.namespace"}]
+            raise err
 
     # -- create
 
@@ -171,7 +174,7 @@ class GenericStore:
         causes += self._custom_causes(obj, None)
         if causes:
             raise self._invalid(md["name"], causes)
-        self.check_namespace(namespace)
+        self.check_namespace(namespace, name=md["name"])
         if opts.dry_run:
             return obj
         for attempt in range(8):
