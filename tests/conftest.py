@@ -7,6 +7,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from support import ServerThread  # noqa: E402
 
+from apiserver import logs  # noqa: E402
+
+# In-process servers log to the test output only what matters (subprocess tests read their own logs).
+logs.configure("console", level="warning")
+
 
 @pytest.fixture
 def server(tmp_path):
