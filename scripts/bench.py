@@ -576,7 +576,7 @@ def bench_api(args):
             start = time.perf_counter()
             status, data = _call(conn, "GET", "/api/v1/namespaces/listbench/configmaps")
             list_times.append(time.perf_counter() - start)
-            assert status == 200 and len(json.loads(data)["items"]) == 500
+            assert status == 200 and len(json.loads(data)["items"]) >= 500   # plus kube-root-ca.crt
         list_times.sort()
         port_file = os.path.join(tmp, "ceiling.port")
         ceiling = multiprocessing.Process(target=ceiling_server, daemon=True, args=(
