@@ -312,17 +312,7 @@ class GenericStore:
                 raise _DryRun()
             return encode(self._to_storage(merged))
 
-        try:
-            kv = self.storage.guaranteed_update(key, try_update)
-        except st.NotFoundError:
-            raise self.not_found(name) from None
-        except _DryRun:
-            return result["object"], False
-        obj_out = self.read(kv)
-        md = obj_out["metadata"]
-        if md.get("deletionTimestamp") and not md.get("finalizers") and not _spec_finalizers(obj_out):
-            self._finish_delete(key, kv)  # the last finalizer is gone: the delete completes
-        return obj_out, False
+        return self._write(key, name, try_update, result), False
 
     def _prepare_update(self, new: dict, old: dict, subresource: str) -> dict:
         r = self.r
@@ -465,17 +455,21 @@ class GenericStore:
                 raise _DryRun()
             return None if _same(new, old) else encode(self._to_storage(new))
 
+        return self._write(key, name, try_update, result), True
+
+    def _write(self, key: str, name: str, try_update, result: dict) -> dict:
+        """Run a read-modify-write; a deleting object whose last finalizer went is then removed for good."""
         try:
             kv = self.storage.guaranteed_update(key, try_update)
         except st.NotFoundError:
             raise self.not_found(name) from None
         except _DryRun:
-            return result["object"], False
+            return result["object"]
         obj_out = self.read(kv)
         md = obj_out["metadata"]
         if md.get("deletionTimestamp") and not md.get("finalizers") and not _spec_finalizers(obj_out):
-            self._finish_delete(key, kv)
-        return obj_out, True
+            self._finish_delete(key, kv)  # the last finalizer is gone: the delete completes
+        return obj_out
 
     def _finish_delete(self, key: str, kv: st.KeyValue):
         def unchanged(current: st.KeyValue):
