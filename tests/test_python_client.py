@@ -458,7 +458,8 @@ def test_watch_with_label_selector_filters(core, ns):
 
 
 def test_watch_bookmarks(make_server):
-    server = make_server(customize=lambda s: setattr(s.api, "bookmark_interval", 0.5))
+    # no control loops: the watch must see nothing but bookmarks (no kube-root-ca.crt arriving late)
+    server = make_server("--controllers=none", customize=lambda s: setattr(s.api, "bookmark_interval", 0.5))
     with new_client(server) as api_client:
         core = client.CoreV1Api(api_client)
         ns = make_namespace(core)
@@ -488,7 +489,7 @@ def test_watch_bookmarks(make_server):
 
 
 def test_watch_from_compacted_revision_is_410(make_server):
-    server = make_server()
+    server = make_server("--controllers=none")
     with new_client(server) as api_client:
         core = client.CoreV1Api(api_client)
         ns = make_namespace(core)
