@@ -29,19 +29,3 @@ def parse_duration(text: str) -> float:
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
     return sign * total
-
-
-def format_duration(seconds: float) -> str:
-    """Format seconds the way Go prints a time.Duration (``1m30s``, ``0s``, ``500ms``)."""
-    if seconds == 0:
-        return "0s"
-    if abs(seconds) < 1:
-        return f"{seconds * 1000:g}ms"
-    sign = "-" if seconds < 0 else ""
-    rest = abs(seconds)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    out = f"{int(hours)}h" if hours else ""
-    if hours or minutes:
-        out += f"{int(minutes)}m"
-    return f"{sign}{out}{secs:g}s"

@@ -38,7 +38,6 @@ from apiserver.storage import interface as st
 
 log = logs.get_logger(__name__)
 
-MAX_DEPTH_NOTE = "the server rejected the object: nesting too deep"
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 # upstream's NamespaceLifecycle protects the first three; kube-node-lease too, by this project's choice
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")

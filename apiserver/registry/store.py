@@ -7,7 +7,6 @@ storage revision of the key is the resourceVersion, set on every object read.
 
 from __future__ import annotations
 
-import base64
 import copy
 import datetime
 import json
@@ -514,7 +513,3 @@ def _spec_finalizers(obj: dict) -> list:
 
 def _go_strings(values: List[str]) -> str:
     return "[]string{" + ", ".join(json.dumps(v) for v in values) + "}"
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

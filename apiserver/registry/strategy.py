@@ -413,7 +413,3 @@ def from_storage(group: str, version: str, kind: str, obj: dict) -> dict:
         out["reportingController"] = out["deprecatedSource"].get("component", "")
     out["apiVersion"], out["kind"] = f"{group}/{version}", kind
     return out
-
-
-def now_timestamp() -> str:
-    return timestamp()
