@@ -31,11 +31,16 @@ class Proc:
         cmd = [sys.executable, script] if script else [sys.executable, "-m", "apiserver"]
         self.proc = subprocess.Popen(cmd + ["--data-dir", str(self.data), "--secure-port", "0",
                                             "--log-format", "json", *flags],
-                                     env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # Drain the logs as they come: a full pipe would block the server wherever it writes to stderr.
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(iter(self.proc.stderr.readline, "")),
+                                       daemon=True)
+        self.reader.start()
         self.port = None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.proc.communicate()
+            assert self.proc.poll() is None, "".join(self.lines)
             try:
                 text = (self.data / "admin.kubeconfig").read_text()
                 self.port = int(re.search(r"server: \"?https://127\.0\.0\.1:(\d+)", text).group(1))
@@ -64,13 +69,14 @@ class Proc:
         self.proc.send_signal(sig)
 
     def wait(self, timeout=20):
-        out, err = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, err
+        self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=5)
+        return self.proc.returncode, "".join(self.lines)
 
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.communicate()
+            self.proc.wait()
 
 
 @pytest.fixture
