@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from apiserver import logs
+from apiserver.admission.plugins import PluginContext, new_chain
 from apiserver.apiextensions.controller import CRDController
 from apiserver.apis.resources import builtin_table
 from apiserver.config import CompletedConfig
@@ -39,6 +40,7 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     kube = config.new("kube-apiserver", delegate=apiextensions)
     kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config, table, api, openapi)
+    install_admission(kube, config, table, api)
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
 
@@ -102,6 +104,13 @@ def install_api(server: GenericAPIServer, config: CompletedConfig, table, api: A
     install_controllers(server, config, table, api)
     server.add_destroy_func(api.close)
     server.api = api
+
+
+def install_admission(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
+    """The admission chain every API write passes (--enable/--disable-admission-plugins)."""
+    ctx = PluginContext(api=api, table=table, storage=config.store, stop=config.streams_stop)
+    api.admission = new_chain(config.admission_plugins, ctx)
+    server.add_destroy_func(api.admission.close)
 
 
 def install_controllers(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):

@@ -34,6 +34,7 @@ class Config:
     bookmark_interval: float = 60.0   # how often an idle watch with allowWatchBookmarks gets a bookmark
     controllers: set = field(default_factory=set)   # names of the control loops to run
     ca_pem: str = ""                                 # the cluster CA, for kube-root-ca.crt
+    admission_plugins: list = field(default_factory=list)   # enabled admission plugin names, in order
 
     def complete(self) -> CompletedConfig:
         if self.secure_serving is None:

@@ -50,6 +50,7 @@ class ResourceDef:
     storage_kind: str = ""                    # another version's kind stores this one (events.k8s.io → v1)
     custom: bool = False                      # served from a CustomResourceDefinition
     list_kind_name: str = ""                  # when not <Kind>List (custom resources name their own)
+    virtual: bool = False                     # create-only, nothing stored: a registered handler answers
     info: Any = field(default=None, compare=False, hash=False)   # custom resources: schema, columns, ...
 
     @property
@@ -121,7 +122,7 @@ BUILTIN: List[ResourceDef] = [
     _r("", "v1", "ReplicationController", "replicationcontrollers", short_names=("rc",), categories=_WORKLOAD,
        status=True, storage_prefix="controllers", generation=True, field_selectors=("status.replicas",),
        scale=ScaleSpec(selector=("spec", "selector"), selector_is_map=True)),
-    _r("", "v1", "ServiceAccount", "serviceaccounts", short_names=("sa",)),
+    _r("", "v1", "ServiceAccount", "serviceaccounts", short_names=("sa",), extra_subresources=("token",)),
     _r("", "v1", "Event", "events", short_names=("ev",), strategy="event",
        field_selectors=("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
                         "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
@@ -173,6 +174,29 @@ BUILTIN: List[ResourceDef] = [
        name_rule=NAME_PATH_SEGMENT),
     _r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False,
        storage_prefix="clusterrolebindings", name_rule=NAME_PATH_SEGMENT),
+    # authentication and authorization: reviews are asked, never stored
+    _r("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", False, verbs=("create",), virtual=True),
+    _r("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False, verbs=("create",),
+       virtual=True),
+    _r("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", verbs=("create",),
+       virtual=True),
+    _r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False,
+       verbs=("create",), virtual=True),
+    _r("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", False,
+       verbs=("create",), virtual=True),
+    _r("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", False, verbs=("create",),
+       virtual=True),
+    # admissionregistration: webhooks and admission policies
+    _r("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+       False, categories=("api-extensions",), storage_prefix="mutatingwebhookconfigurations"),
+    _r("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+       False, categories=("api-extensions",), storage_prefix="validatingwebhookconfigurations"),
+    _r("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", False,
+       categories=("api-extensions",), status=True, generation=True,
+       storage_prefix="validatingadmissionpolicies"),
+    _r("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding",
+       "validatingadmissionpolicybindings", False, categories=("api-extensions",),
+       storage_prefix="validatingadmissionpolicybindings"),
     # apiextensions (the apiextensions-apiserver's; its custom resources are added at run time)
     _r("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
        short_names=("crd", "crds"), categories=("api-extensions",), status=True,
@@ -185,9 +209,10 @@ BUILTIN: List[ResourceDef] = [
 ]
 
 # The preferred (and only) version of each built-in group, in upstream's discovery order.
-GROUP_ORDER = ["", "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io", "policy",
-               "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io",
-               "discovery.k8s.io", "scheduling.k8s.io"]
+GROUP_ORDER = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "autoscaling",
+               "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
+               "admissionregistration.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+               "scheduling.k8s.io"]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from apiserver.endpoints import status
 from apiserver.server.request import Request, Response
 
 SUBRESOURCE_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
-                     "finalize": ["update"]}
+                     "finalize": ["update"], "token": ["create"]}
 AGGREGATED = "apidiscovery.k8s.io"
 
 

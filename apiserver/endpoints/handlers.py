@@ -40,7 +40,6 @@ log = logs.get_logger(__name__)
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 # upstream's NamespaceLifecycle protects the first three; kube-node-lease too, by this project's choice
-IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 def _json(obj) -> bytes:
@@ -169,6 +168,10 @@ class APIHandler:
         self.namespaces = NamespaceCache(storage)
         self.decode_protobuf: Optional[Callable[[bytes], dict]] = None
         self.unknown_fields: Optional[Callable[[dict, ResourceDef], List[str]]] = None
+        self.admission = None   # the admission chain, set once the plugins are built
+        # (group, plural, subresource) -> (the kind the body is, handler(req, obj, namespace, name) -> answer):
+        # virtual resources (reviews) and create-only subresources (serviceaccounts/token)
+        self.creators: Dict[Tuple[str, str, str], Tuple[ResourceDef, Callable]] = {}
 
     def close(self):
         self.hub.close()
@@ -178,7 +181,7 @@ class APIHandler:
         key = (r.group, r.version, r.plural)
         s = self._stores.get(key)
         if s is None or s.r is not r:
-            s = self._stores[key] = GenericStore(r, self.storage, self.namespaces)
+            s = self._stores[key] = GenericStore(r, self.storage)
         return s
 
     def __call__(self, req: Request) -> Response:
@@ -187,7 +190,13 @@ class APIHandler:
         if r is None:
             raise status.not_found_resource()
         sub = info.subresource
-        if sub and sub not in ("status", "scale", "finalize"):
+        creator = (r.group, r.plural, sub) in self.creators
+        if (r.virtual and not creator) or (not sub and info.verb not in r.verbs):
+            raise status.method_not_supported(r.group, r.plural, info.verb)
+        if creator and sub:
+            if info.verb != "create":
+                raise status.method_not_supported(r.group, f"{r.plural}/{sub}", info.verb)
+        elif sub and sub not in ("status", "scale", "finalize"):
             if sub in r.subresources:
                 raise status.method_not_supported(r.group, f"{r.plural}/{sub}", info.verb)
             raise status.not_found_resource()
@@ -253,7 +262,7 @@ class APIHandler:
         manager = req.param("fieldManager") or req.user_agent.split("/", 1)[0]
         if len(manager) > 128:
             raise status.bad_request("fieldManager: Too long: may not be more than 128 bytes")
-        return Options(dry_run=bool(dry_run), field_manager=manager)
+        return Options(dry_run=bool(dry_run), field_manager=manager, user=req.user, admission=self.admission)
 
     def decode_body(self, req: Request, r: ResourceDef, opts: Options, allow_kinds=()) -> dict:
         media = neg.content_type(req.headers.get("Content-Type"))
@@ -490,6 +499,11 @@ class APIHandler:
 
     def create(self, req: Request, r: ResourceDef, namespace: str) -> Response:
         opts = self.options(req)
+        creator = self.creators.get((r.group, r.plural, req.info.subresource))
+        if creator is not None:
+            body_kind, answer = creator
+            obj = self.decode_body(req, body_kind, opts)
+            return self.respond(req, body_kind, answer(req, obj, namespace, req.info.name), 201, opts)
         obj = self.decode_body(req, r, opts)
         created = self.store(r).create(namespace, obj, opts)
         return self.respond(req, r, created, 201, opts)
@@ -626,8 +640,6 @@ class APIHandler:
         return to_scale(r, updated)
 
     def delete(self, req: Request, r: ResourceDef, namespace: str, name: str) -> Response:
-        if r.plural == "namespaces" and not r.group and name in IMMORTAL_NAMESPACES:
-            raise status.forbidden("namespaces", "", name, "this namespace may not be deleted")
         opts = self.options(req)
         options = self.delete_options(req)
         result, deleted = self.store(r).delete(namespace, name, options, opts)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from apiserver.config import Config
+from apiserver.options.admission import AdmissionOptions
 from apiserver.options.authentication import AuthenticationOptions
 from apiserver.options.authorization import AuthorizationOptions
 from apiserver.options.controllers import ControllerOptions
@@ -33,11 +34,12 @@ class ServerRunOptions:
     authorization: AuthorizationOptions = field(default_factory=AuthorizationOptions)
     logging: LoggingOptions = field(default_factory=LoggingOptions)
     controllers: ControllerOptions = field(default_factory=ControllerOptions)
+    admission: AdmissionOptions = field(default_factory=AdmissionOptions)
     print_version: Optional[str] = None
 
     def groups(self):
         return [self.generic, self.secure_serving, self.storage, self.authentication, self.authorization,
-                self.logging, self.controllers]
+                self.logging, self.controllers, self.admission]
 
     def add_flags(self, parser: argparse.ArgumentParser):
         for group in self.groups():
@@ -53,7 +55,8 @@ class ServerRunOptions:
     def complete(self) -> ServerRunOptions:
         self.storage.complete()
         self.secure_serving.complete(self.storage.data_dir)
-        for group in (self.generic, self.authentication, self.authorization, self.logging, self.controllers):
+        for group in (self.generic, self.authentication, self.authorization, self.logging, self.controllers,
+                      self.admission):
             group.complete()
         return self
 
@@ -73,6 +76,7 @@ class ServerRunOptions:
             self.authentication.apply_to(config, self.secure_serving)
             self.authorization.apply_to(config)
             self.controllers.apply_to(config)
+            self.admission.apply_to(config)
         except (OSError, ValueError) as err:
             if config.secure_serving is not None:
                 config.secure_serving.listener.close()

@@ -11,15 +11,13 @@ import copy
 import datetime
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from apiserver.apis.resources import ResourceDef
 from apiserver.endpoints import status
 from apiserver.registry import meta, strategy
-from apiserver.registry.namespaces import terminating
 from apiserver.storage import interface as st
 
-NAMESPACES_KEY = "/registry/namespaces/"
 FOREGROUND, ORPHAN = "foregroundDeletion", "orphan"
 
 
@@ -31,6 +29,22 @@ class Options:
     field_manager: str = ""
     warnings: List[str] = field(default_factory=list)
     applied: bool = False      # server-side apply already computed managedFields
+    user: Any = None           # who asks (UserInfo), for admission
+    admission: Any = None      # the admission chain (admit/validate), or None for the server's own writes
+    request_options: dict = field(default_factory=dict)   # Create/Update/DeleteOptions, for admission
+
+    def admit(self, operation: str, r: ResourceDef, namespace: str, name: str, obj: Optional[dict],
+              old: Optional[dict], subresource: str = "", validating: bool = False) -> None:
+        """Run one admission phase over a write; the chain refuses with a StatusError."""
+        if self.admission is None:
+            return
+        from apiserver.admission.interface import Attributes
+        attrs = Attributes(operation, r, namespace, name, obj, old, self.user, subresource, self.dry_run,
+                           self.request_options, self.warnings)
+        if validating:
+            self.admission.validate(attrs)
+        else:
+            self.admission.admit(attrs)
 
 
 def encode(obj: dict) -> bytes:
@@ -74,10 +88,9 @@ def with_revision(value: bytes, revision: int, type_meta: bool = True) -> Option
 class GenericStore:
     """REST semantics for one resource over the revisioned storage."""
 
-    def __init__(self, resource: ResourceDef, storage: st.Store, namespaces=None):
+    def __init__(self, resource: ResourceDef, storage: st.Store):
         self.r = resource
         self.storage = storage
-        self.namespaces = namespaces   # a NamespaceCache, or None to read storage every time
 
     # -- helpers
 
@@ -120,23 +133,6 @@ class GenericStore:
     def _invalid(self, name: str, causes) -> status.StatusError:
         return status.invalid(self.r.group, self.r.kind, name, causes)
 
-    def check_namespace(self, namespace: str, creating: bool = True, name: str = ""):
-        """NamespaceLifecycle: new objects only in a namespace that exists and is not terminating."""
-        if not self.r.namespaced:
-            return
-        is_terminating = self.namespaces.terminating(namespace) if self.namespaces is not None else None
-        if is_terminating is None:
-            try:
-                is_terminating = terminating(json.loads(self.storage.get(NAMESPACES_KEY + namespace).value))
-            except st.NotFoundError:
-                raise status.not_found("", "namespaces", namespace) from None
-        if creating and is_terminating:
-            err = status.forbidden(self.r.plural, self.r.group, name, f"unable to create new content in namespace "
-                                   f"{namespace} because it is being terminated")
-            err.details["causes"] = [{"reason": "NamespaceTerminating", "message": f"namespace {namespace} is being "
-                                      "terminated", "field": "metadata.namespace"}]
-            raise err
-
     # -- create
 
     def create(self, namespace: str, obj: dict, opts: Options) -> dict:
@@ -159,6 +155,7 @@ class GenericStore:
             md.pop("namespace", None)
         if md.get("resourceVersion"):
             raise status.bad_request("resourceVersion should not be set on objects to be created")
+        opts.admit("CREATE", r, namespace, md.get("name") or "", obj, None)
         if not md.get("name"):
             prefix = md.get("generateName")
             if not prefix:
@@ -173,7 +170,7 @@ class GenericStore:
         causes += self._custom_causes(obj, None)
         if causes:
             raise self._invalid(md["name"], causes)
-        self.check_namespace(namespace, name=md["name"])
+        opts.admit("CREATE", r, namespace, md["name"], obj, None, validating=True)
         if opts.dry_run:
             return obj
         for attempt in range(8):
@@ -298,12 +295,14 @@ class GenericStore:
             rv = new_md.get("resourceVersion")
             if rv and rv != str(current.mod_revision):
                 raise status.conflict(r.group, r.plural, name, status.MODIFIED_CONFLICT)
+            opts.admit("UPDATE", r, namespace, name, new, old, subresource)
             merged = self._prepare_update(new, old, subresource)
             if not opts.applied:
                 self._track_managed_fields(old, merged, opts, subresource)
             causes = self._validate_update(merged, old)
             if causes:
                 raise self._invalid(name, causes)
+            opts.admit("UPDATE", r, namespace, name, merged, old, subresource, validating=True)
             result["object"] = merged
             if _same(merged, old):
                 return None  # nothing changed: no write, same resourceVersion
@@ -405,6 +404,8 @@ class GenericStore:
         except st.NotFoundError:
             raise self.not_found(name) from None
         current = check(kv)
+        opts.admit("DELETE", r, namespace, name, None, current)
+        opts.admit("DELETE", r, namespace, name, None, current, validating=True)
         md = current["metadata"]
         finalizers = list(md.get("finalizers") or [])
         if policy == "Foreground" and FOREGROUND not in finalizers:

@@ -1,0 +1,54 @@
+"""The admission plugins this server has, in upstream's order (kubeapiserver ``options/plugins.go``), and the
+ones enabled by default. A plugin is made by ``factory(context)``; the context gives it the API to read other
+objects and the server's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List
+
+from apiserver.admission.interface import Chain
+
+# AllOrderedPlugins, restricted to the plugins implemented here.
+ORDER = ["NamespaceLifecycle", "LimitRanger", "ServiceAccount", "DefaultStorageClass", "PodSecurity",
+         "MutatingAdmissionWebhook", "ValidatingAdmissionPolicy", "ValidatingAdmissionWebhook", "ResourceQuota"]
+
+# Upstream's DefaultOffAdmissionPlugins leaves every plugin above on by default.
+DEFAULT_OFF: List[str] = []
+
+
+@dataclass
+class PluginContext:
+    """What plugins are built from: the REST handler (``api.store(r)`` reads and writes any resource), the
+    resource table, the raw storage, and the server's stop event for plugins that run loops."""
+
+    api: Any
+    table: Any
+    storage: Any
+    stop: Any = None
+
+
+def factories() -> Dict[str, Callable[[PluginContext], Any]]:
+    """name -> factory; imported lazily so that one plugin's module is loaded only when it is enabled."""
+    def namespace_lifecycle(ctx):
+        from apiserver.admission.namespacelifecycle import NamespaceLifecycle
+        return NamespaceLifecycle(ctx)
+
+    return {"NamespaceLifecycle": namespace_lifecycle}
+
+
+def registered() -> List[str]:
+    """Every plugin this server has, in order."""
+    made = factories()
+    return [name for name in ORDER if name in made]
+
+
+def enabled_plugins(enable: List[str], disable: List[str]) -> List[str]:
+    """The enabled plugin names in upstream's order: the defaults, plus ``enable``, minus ``disable``."""
+    wanted = ((set(registered()) - set(DEFAULT_OFF)) | set(enable)) - set(disable)
+    return [name for name in registered() if name in wanted]
+
+
+def new_chain(names: List[str], ctx: PluginContext) -> Chain:
+    made = factories()
+    return Chain([made[name](ctx) for name in names])
