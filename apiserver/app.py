@@ -9,10 +9,17 @@ from __future__ import annotations
 import threading
 
 from apiserver import logs
+from apiserver.admission.interface import Chain
 from apiserver.admission.plugins import PluginContext, new_chain
 from apiserver.apiextensions.controller import CRDController
 from apiserver.apis.resources import builtin_table
+from apiserver.auth import bootstrappolicy
+from apiserver.auth.authorization import new_authorizer
+from apiserver.auth.escalation import EscalationCheck
+from apiserver.auth.rbac import RBACAuthorizer, RBACCache
+from apiserver.auth.reviews import Reviews, rules_resolver
 from apiserver.config import CompletedConfig
+from apiserver.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from apiserver.controllers.garbagecollector import GarbageCollector
 from apiserver.controllers.namespace import NamespaceController
 from apiserver.controllers.serviceaccount import ServiceAccountController
@@ -41,6 +48,7 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config, table, api, openapi)
     install_admission(kube, config, table, api)
+    install_authorization(kube, config, table, api)
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
 
@@ -113,12 +121,39 @@ def install_admission(server: GenericAPIServer, config: CompletedConfig, table, 
     server.add_destroy_func(api.admission.close)
 
 
+def install_authorization(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
+    """The authorizer of --authorization-mode, the access review APIs, and with RBAC its cache, bootstrap policy
+    and escalation checks on role and binding writes."""
+    modes = config.authorization_modes
+    rbac = None
+    if "RBAC" in modes:
+        cache = RBACCache(config.store)
+        cache.start()
+        server.add_destroy_func(cache.close)
+        rbac = RBACAuthorizer(cache)
+        group = "rbac.authorization.k8s.io"
+        roles = api.store(table.lookup(group, "v1", "clusterroles"))
+        bindings = api.store(table.lookup(group, "v1", "clusterrolebindings"))
+
+        def bootstrap_roles(stop: threading.Event):
+            bootstrappolicy.reconcile(roles, bindings)
+            if not cache.wait_synced(10) or not cache.catch_up(10):
+                raise RuntimeError("the RBAC cache has not caught up with storage")
+
+        server.add_post_start_hook("rbac/bootstrap-roles", bootstrap_roles)
+    config.authorizer = new_authorizer(modes, rbac)
+    Reviews(config.authorizer, rules_resolver(modes, rbac.rules_for if rbac else None)).install(api, table)
+    if rbac is not None:
+        api.admission = Chain(api.admission.plugins + [EscalationCheck(rbac.cache, config.authorizer)])
+
+
 def install_controllers(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
     """The built-in control loops chosen with --controllers, each a post-start hook with its own readyz check."""
     makers = {
         "namespace": lambda: NamespaceController(api, table, config.store),
         "garbagecollector": lambda: GarbageCollector(api, table, config.store),
         "serviceaccount": lambda: ServiceAccountController(api, table, config.store, config.ca_pem),
+        "clusterrole-aggregation": lambda: ClusterRoleAggregationController(api, table, config.store),
     }
     for name in sorted(config.controllers):
         controller = makers[name]()

@@ -17,7 +17,8 @@ from apiserver.server.secure_serving import SecureServingInfo
 class Config:
     secure_serving: Optional[SecureServingInfo] = None
     authenticator: Any = None
-    authorizer: Any = None
+    authorizer: Any = None                           # built with the server chain from authorization_modes
+    authorization_modes: list = field(default_factory=lambda: ["RBAC"])
     request_timeout: float = 60.0
     min_request_timeout: int = 1800
     max_requests_inflight: int = 400

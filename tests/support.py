@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import os
@@ -10,7 +11,7 @@ import threading
 import time
 from typing import Callable, Dict, Optional
 
-from apiserver import app, cli
+from apiserver import app, cli, pki
 
 
 class ServerThread:
@@ -135,3 +136,19 @@ def patch_as(method, *args, _content_type: str, **kwargs):
         return method(*args, **kwargs)
     finally:
         client.select_header_content_type = original
+
+
+def issue_client_cert(srv, tmp_path, cn, orgs=(), ca_files=None):
+    """A client certificate signed by the server's generated CA (or by another CA)."""
+    ca_cert_path, ca_key_path = ca_files or (srv.pki.ca_cert, srv.pki.ca_key)
+    ca_der = pki.pem_to_ders(open(ca_cert_path, "rb").read())[0]
+    ca_key = pki.PrivateKey.from_pem(open(ca_key_path, "rb").read())
+    key = pki.PrivateKey.generate()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    der = pki.make_certificate(subject_cn=cn, organizations=orgs, public_key=key.public_key, issuer_cert_der=ca_der,
+                               issuer_key=ca_key, usage="client", not_before=now - datetime.timedelta(hours=1),
+                               not_after=now + datetime.timedelta(days=1))
+    cert_file, key_file = tmp_path / f"{cn}.crt", tmp_path / f"{cn}.key"
+    cert_file.write_bytes(pki.cert_to_pem(der))
+    key_file.write_bytes(key.to_pem())
+    return str(cert_file), str(key_file)

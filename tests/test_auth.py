@@ -1,13 +1,11 @@
-"""Authentication (x509, static tokens, anonymous) and AlwaysAllow/AlwaysDeny authorization, end to end."""
+"""Authentication (x509, static tokens, anonymous) and AlwaysAllow/AlwaysDeny authorization, end to end
+(RBAC itself: test_rbac.py)."""
 
-import datetime
 import json
 import ssl
 
 import pytest
-from support import write_token_file
-
-from apiserver import pki
+from support import issue_client_cert, write_token_file
 
 UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
@@ -22,32 +20,34 @@ def tokens(tmp_path):
     ])
 
 
-def issue_client_cert(srv, tmp_path, cn, orgs=(), ca_files=None):
-    """A client certificate signed by the server's generated CA (or by another CA)."""
-    ca_cert_path, ca_key_path = ca_files or (srv.pki.ca_cert, srv.pki.ca_key)
-    ca_der = pki.pem_to_ders(open(ca_cert_path, "rb").read())[0]
-    ca_key = pki.PrivateKey.from_pem(open(ca_key_path, "rb").read())
-    key = pki.PrivateKey.generate()
-    now = datetime.datetime.now(datetime.timezone.utc)
-    der = pki.make_certificate(subject_cn=cn, organizations=orgs, public_key=key.public_key, issuer_cert_der=ca_der,
-                               issuer_key=ca_key, usage="client", not_before=now - datetime.timedelta(hours=1),
-                               not_after=now + datetime.timedelta(days=1))
-    cert_file, key_file = tmp_path / f"{cn}.crt", tmp_path / f"{cn}.key"
-    cert_file.write_bytes(pki.cert_to_pem(der))
-    key_file.write_bytes(key.to_pem())
-    return str(cert_file), str(key_file)
-
-
 def test_admin_certificate_is_authenticated(server):
     code, _, body = server.request("GET", "/api/v1/foos")
     assert code == 404 and json.loads(body)["reason"] == "NotFound"
 
 
-def test_anonymous_reaches_only_public_paths(server):
-    for path in ("/healthz", "/livez", "/readyz", "/readyz/ping", "/version", "/"):
+def test_anonymous_with_rbac_gets_public_info_only(server):
+    """RBAC (the default) decides for anonymous requests: system:public-info-viewer lets them read health and
+    version, nothing else."""
+    for path in ("/healthz", "/livez", "/readyz", "/version", "/version/"):
         assert server.request("GET", path, cert=False)[0] == 200, path
-    for path in ("/metrics", "/api", "/api/v1/pods", "/nope"):
+    for path in ("/readyz/ping", "/", "/metrics", "/api", "/api/v1/pods"):
         code, headers, body = server.request("GET", path, cert=False)
+        assert code == 403, path
+        status = json.loads(body)
+        assert status["reason"] == "Forbidden"
+        assert 'User "system:anonymous" cannot' in status["message"]
+    assert json.loads(server.request("GET", "/metrics", cert=False)[2])["message"] == \
+        'forbidden: User "system:anonymous" cannot get path "/metrics"'
+    assert json.loads(server.request("GET", "/api/v1/pods", cert=False)[2])["message"] == \
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" at the cluster scope'
+
+
+def test_anonymous_without_rbac_reaches_only_public_paths(make_server):
+    srv = make_server("--authorization-mode=AlwaysAllow")
+    for path in ("/healthz", "/livez", "/readyz", "/readyz/ping", "/version", "/"):
+        assert srv.request("GET", path, cert=False)[0] == 200, path
+    for path in ("/metrics", "/api", "/api/v1/pods", "/nope"):
+        code, headers, body = srv.request("GET", path, cert=False)
         assert code == 401, path
         assert json.loads(body) == UNAUTHORIZED
         assert headers["Content-Type"] == "application/json"

@@ -226,7 +226,9 @@ def test_deleting_a_crd_deletes_its_objects(tmp_path):
             assert time.monotonic() < deadline, "the CRD was not deleted"
             time.sleep(0.05)
         assert srv.config.store.list(f"/registry/{GROUP}/gadgets/").items == []
-        assert call(srv, "GET", path)[0] == 404     # no longer served
+        while call(srv, "GET", path)[0] != 404:     # no longer served, once the controller has seen the deletion
+            assert time.monotonic() < deadline, "the custom resource is still served"
+            time.sleep(0.05)
         _, res, _ = call(srv, "GET", "/apis")
         assert GROUP not in [g["name"] for g in res["groups"]]
 

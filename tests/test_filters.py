@@ -25,7 +25,8 @@ def tokens(tmp_path):
 
 
 def test_max_in_flight_429_and_masters_exempt(make_server, tokens):
-    srv = make_server("--max-requests-inflight=1", "--token-auth-file", tokens, routes={"/slow": slow_route()})
+    srv = make_server("--max-requests-inflight=1", "--token-auth-file", tokens, "--authorization-mode=AlwaysAllow",
+                      routes={"/slow": slow_route()})
     results = []
     t = threading.Thread(target=lambda: results.append(srv.request("GET", "/slow?s=1", cert=False,
                                                                     token="user-token")))

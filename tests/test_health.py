@@ -18,8 +18,9 @@ def test_healthz_livez_readyz_ok(server):
 
 
 HOOKS = ("[+]poststarthook/start-apiextensions-controllers ok\n[+]poststarthook/bootstrap-controller ok\n"
+         "[+]poststarthook/start-clusterrole-aggregation-controller ok\n"
          "[+]poststarthook/start-garbagecollector-controller ok\n[+]poststarthook/start-namespace-controller ok\n"
-         "[+]poststarthook/start-serviceaccount-controller ok\n")
+         "[+]poststarthook/start-serviceaccount-controller ok\n[+]poststarthook/rbac/bootstrap-roles ok\n")
 CHECKS = "[+]ping ok\n[+]log ok\n[+]storage ok\n" + HOOKS
 
 
@@ -72,7 +73,7 @@ def test_post_start_hook_gates_readyz_not_livez_in_grace(make_server):
     assert srv.request("GET", "/healthz")[0] == 500             # healthz has no grace period
     assert not srv.config.lifecycle.has_been_ready.signaled()
     release.set()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while srv.request("GET", "/readyz")[0] != 200 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert srv.request("GET", "/readyz")[::2] == (200, b"ok")

@@ -183,9 +183,11 @@ def test_readyz_fails_during_shutdown_delay(procs, tmp_path):
     assert p.get("/readyz") == (500, b"[+]ping ok\n[+]log ok\n[+]storage ok\n"
                                      b"[+]poststarthook/start-apiextensions-controllers ok\n"
                                      b"[+]poststarthook/bootstrap-controller ok\n"
+                                     b"[+]poststarthook/start-clusterrole-aggregation-controller ok\n"
                                      b"[+]poststarthook/start-garbagecollector-controller ok\n"
                                      b"[+]poststarthook/start-namespace-controller ok\n"
                                      b"[+]poststarthook/start-serviceaccount-controller ok\n"
+                                     b"[+]poststarthook/rbac/bootstrap-roles ok\n"
                                      b"[-]shutdown failed: reason withheld\nreadyz check failed\n")
     assert p.get("/healthz") == (200, b"ok")
     assert p.get("/version")[0] == 200

@@ -93,7 +93,10 @@ class Authenticator:
         """The user, or None when the request is not authenticated; raises AuthenticationError on bad credentials."""
         user = x509_user(req.peer_cert) if self.client_certs else None
         if user is None:
-            token = bearer_token(req.headers.get("Authorization"))
+            authorization = req.headers.get("Authorization")
+            if authorization is not None and len(req.headers.get_all("Authorization")) > 1:
+                raise AuthenticationError("more than one Authorization header")   # never guess which one counts
+            token = bearer_token(authorization)
             if token is not None:
                 user = self.tokens.get(token)
                 if user is None:

@@ -1,4 +1,5 @@
-"""What a user may do: AlwaysAllow and AlwaysDeny, behind upstream's always-allowed ``system:masters`` group."""
+"""What a user may do: AlwaysAllow, AlwaysDeny and RBAC (``rbac``), behind upstream's always-allowed
+``system:masters`` group."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import List, Sequence, Tuple
 from apiserver.auth.authentication import MASTERS, UserInfo
 
 ALLOW, DENY, NO_OPINION = "Allow", "Deny", "NoOpinion"
-MODES = ("AlwaysAllow", "AlwaysDeny")
+MODES = ("AlwaysAllow", "AlwaysDeny", "RBAC")
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,10 @@ class Union:
         return NO_OPINION, "\n".join(reasons)
 
 
-def new_authorizer(modes: Sequence[str]):
-    by_mode = {"AlwaysAllow": AlwaysAllow, "AlwaysDeny": AlwaysDeny}
+def new_authorizer(modes: Sequence[str], rbac=None):
+    """The union of ``--authorization-mode``'s authorizers behind system:masters; ``rbac`` is the RBAC
+    authorizer when the modes name it."""
+    by_mode = {"AlwaysAllow": AlwaysAllow, "AlwaysDeny": AlwaysDeny, "RBAC": lambda: rbac}
     return Union([PrivilegedGroups()] + [by_mode[m]() for m in modes])
 
 

@@ -73,7 +73,7 @@ class ServerRunOptions:
             self.generic.apply_to(config)
             self.storage.apply_to(config)
             self.secure_serving.apply_to(config)
-            self.authentication.apply_to(config, self.secure_serving)
+            self.authentication.apply_to(config, self.secure_serving, self.authorization.modes)
             self.authorization.apply_to(config)
             self.controllers.apply_to(config)
             self.admission.apply_to(config)

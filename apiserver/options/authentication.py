@@ -24,8 +24,9 @@ class AuthenticationOptions:
         g.add_argument("--token-auth-file", dest="authentication.token_auth_file", default=self.token_auth_file,
                        metavar="path", help='static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
         flags.add_bool(g, "--anonymous-auth", self.anonymous_auth,
-                       "let requests without credentials reach /healthz, /livez, /readyz, /version and / as "
-                       "system:anonymous", dest="authentication.anonymous_auth")
+                       "let requests without credentials in as system:anonymous (with RBAC, its rules decide; "
+                       "otherwise only /healthz, /livez, /readyz, /version and /)",
+                       dest="authentication.anonymous_auth")
 
     def complete(self):
         pass
@@ -33,7 +34,7 @@ class AuthenticationOptions:
     def validate(self) -> List[str]:
         return []
 
-    def apply_to(self, config, serving):
+    def apply_to(self, config, serving, authorization_modes=()):
         context: ssl.SSLContext = config.secure_serving.ssl_context
         try:
             context.load_verify_locations(serving.pki_files.ca_cert)
@@ -50,6 +51,8 @@ class AuthenticationOptions:
                 raise ValueError(f"--token-auth-file {self.token_auth_file!r}: cannot read it: {err}") from None
             except ValueError as err:
                 raise ValueError(f"--token-auth-file: {err}") from None
+        # With RBAC deciding, anonymous requests reach every path and RBAC answers (upstream); without it, only
+        # the public health, version and index paths, so AlwaysAllow never opens the API to everyone.
+        anonymous_allowed = (lambda path: True) if "RBAC" in authorization_modes else authentication.public_path
         config.authenticator = authentication.Authenticator(
-            client_certs=True, tokens=tokens, anonymous=self.anonymous_auth,
-            anonymous_allowed=authentication.public_path)
+            client_certs=True, tokens=tokens, anonymous=self.anonymous_auth, anonymous_allowed=anonymous_allowed)

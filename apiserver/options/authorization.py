@@ -10,13 +10,13 @@ from apiserver.auth import authorization
 
 @dataclass
 class AuthorizationOptions:
-    modes: List[str] = field(default_factory=lambda: ["AlwaysAllow"])
+    modes: List[str] = field(default_factory=lambda: ["RBAC"])
 
     def add_flags(self, parser):
         g = parser.add_argument_group("authorization flags")
         g.add_argument("--authorization-mode", dest="authorization.modes", default=self.modes,
                        type=lambda v: [m.strip() for m in v.split(",") if m.strip()], metavar="modes",
-                       help="ordered comma list of AlwaysAllow, AlwaysDeny (default AlwaysAllow)")
+                       help="ordered comma list of AlwaysAllow, AlwaysDeny, RBAC (default RBAC)")
 
     def complete(self):
         pass
@@ -34,4 +34,5 @@ class AuthorizationOptions:
         return errors
 
     def apply_to(self, config):
-        config.authorizer = authorization.new_authorizer(self.modes)
+        """The authorizer itself is built with the server (RBAC reads storage); here only the modes."""
+        config.authorization_modes = list(self.modes)

@@ -2,7 +2,8 @@
 ``pkg/endpoints/filters``).
 
 ``GenericAPIServer.build_handler_chain`` stacks them, outermost first: panic recovery → request info →
-shutdown (retry-after, wait groups) → authentication → authorization → max-in-flight → timeout → handler.
+shutdown (retry-after, wait groups) → authentication → impersonation → authorization → max-in-flight →
+timeout → handler.
 Every response carries an ``Audit-ID`` (set when the request is read) and ``Cache-Control``.
 """
 
@@ -10,10 +11,18 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, List, Optional, Tuple
+from urllib.parse import unquote
 
 from apiserver import logs
-from apiserver.auth.authentication import MASTERS, AuthenticationError
+from apiserver.auth.authentication import (
+    ANONYMOUS,
+    AUTHENTICATED,
+    MASTERS,
+    UNAUTHENTICATED,
+    AuthenticationError,
+    UserInfo,
+)
 from apiserver.auth.authorization import ALLOW, Attributes, forbidden_message
 from apiserver.duration import parse_duration
 from apiserver.endpoints import status
@@ -185,6 +194,82 @@ def with_authentication(handler: Handler, authenticator) -> Handler:
         return handler(req)
 
     return authentication
+
+
+IMPERSONATE_USER, IMPERSONATE_GROUP, IMPERSONATE_UID = "Impersonate-User", "Impersonate-Group", "Impersonate-Uid"
+IMPERSONATE_EXTRA = "impersonate-extra-"
+SA_PREFIX = "system:serviceaccount:"
+
+
+def _impersonation_requests(headers) -> List[Tuple[str, str, str, str]]:
+    """(resource, namespace, name, extra key) per thing to impersonate (buildImpersonationRequests)."""
+    wanted = []
+    user = headers.get(IMPERSONATE_USER) or ""
+    if user:
+        parts = user[len(SA_PREFIX):].split(":") if user.startswith(SA_PREFIX) else []
+        if len(parts) == 2 and all(parts):
+            wanted.append(("serviceaccounts", parts[0], parts[1], ""))
+        else:
+            wanted.append(("users", "", user, ""))
+    others = [("groups", "", g, "") for g in headers.get_all(IMPERSONATE_GROUP)]
+    for name, value in headers.items():
+        if name.lower().startswith(IMPERSONATE_EXTRA):
+            key = unquote(name[len(IMPERSONATE_EXTRA):].lower())
+            others.append(("userextras", "", value, key))
+    uid = headers.get(IMPERSONATE_UID) or ""
+    if uid:
+        others.append(("uids", "", uid, ""))
+    if others and not user:
+        raise status.bad_request(f"requested {[o[2] for o in others]} without impersonating a user")
+    return wanted + others
+
+
+def with_impersonation(handler: Handler, authorizer) -> Handler:
+    """``Impersonate-*`` headers: act as another user, if the ``impersonate`` verb allows each part
+    (impersonation.go). Every impersonation header is removed before the request goes on."""
+
+    def impersonation(req: Request) -> Response:
+        headers = req.headers
+        if not any(name.lower().startswith("impersonate-") for name, _ in headers.items()):
+            return handler(req)
+        wanted = _impersonation_requests(headers)
+        requester = req.user
+        name, uid, groups, extra = "", "", [], {}
+        groups_given = bool(headers.get_all(IMPERSONATE_GROUP))
+        for resource, namespace, value, key in wanted:
+            attrs = Attributes(user=requester, verb="impersonate", is_resource_request=True,
+                               api_group="authentication.k8s.io" if resource in ("userextras", "uids") else "",
+                               api_version="v1", resource=resource, subresource=key, namespace=namespace,
+                               name=value)
+            decision, reason = authorizer.authorize(attrs)
+            if decision != ALLOW:
+                message = forbidden_message(attrs) + (f": {reason}" if reason else "")
+                raise status.forbidden(resource, attrs.api_group, value, message)
+            if resource == "serviceaccounts":
+                name = f"{SA_PREFIX}{namespace}:{value}"
+                if not groups_given:
+                    groups = ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+            elif resource == "users":
+                name = value
+            elif resource == "groups":
+                groups.append(value)
+            elif resource == "userextras":
+                extra.setdefault(key, []).append(value)
+            else:
+                uid = value
+        if name != ANONYMOUS:
+            if AUTHENTICATED not in groups and UNAUTHENTICATED not in groups:
+                groups.append(AUTHENTICATED)
+        elif UNAUTHENTICATED not in groups:
+            groups.append(UNAUTHENTICATED)
+        req.impersonator = requester
+        req.user = UserInfo(name=name, uid=uid, groups=tuple(groups), extra=extra)
+        for header, _ in headers.items():
+            if header.lower().startswith("impersonate-") and header in headers:
+                del headers[header]
+        return handler(req)
+
+    return impersonation
 
 
 def with_authorization(handler: Handler, authorizer) -> Handler:

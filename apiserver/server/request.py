@@ -17,7 +17,7 @@ class Request:
 
     __slots__ = ("method", "target", "path", "raw_query", "_query", "headers", "remote", "peer_cert",
                  "audit_id", "info", "user", "deadline", "received", "_read_body", "_body", "long_running",
-                 "conn")
+                 "conn", "impersonator")
 
     def __init__(self, method: str, target: str, headers, remote: str, peer_cert: Optional[dict],
                  audit_id: str, received: float, read_body: Callable[[], bytes], conn=None):
@@ -33,7 +33,8 @@ class Request:
         self.audit_id = audit_id
         self.received = received
         self.info = None        # RequestInfo, set by the request-info filter
-        self.user = None        # UserInfo, set by the authentication filter
+        self.user = None        # UserInfo, set by the authentication filter (the impersonated user, if any)
+        self.impersonator = None  # the authenticated UserInfo when the request impersonates another user
         self.deadline = None    # monotonic time, set by the timeout filter
         self.long_running = False
         self._read_body = read_body
