@@ -624,3 +624,66 @@ def test_disabled_plugin_checks_nothing(make_server):
     code, out, warned = create(srv, ns, pod())
     assert code == 201, out
     assert warned == []
+
+
+def test_labels_set_while_the_plugin_was_off(make_server, tmp_path):
+    """Invalid labels stored before the plugin was on: a bad enforce level enforces restricted (fail closed), a bad
+    warn level warns nothing (fail open), and an update that keeps the same errors is allowed."""
+    data = tmp_path / "shared"
+    off = make_server("--controllers=none", "--disable-admission-plugins=PodSecurity", data_dir=data)
+    ns = namespace(off, {PREFIX + "enforce": "strict", PREFIX + "warn": "loud"})
+    off.stop()
+    srv = make_server("--controllers=none", data_dir=data)
+    refused(srv, ns, pod(), "restricted:latest", PLAIN_RESTRICTED)
+    code, out, warned = create(srv, ns, pod("ok", restricted_spec()))
+    assert code == 201 and warned == [], out
+    # other labels may change while the errors stay the same; new errors are refused
+    assert label(srv, ns, {"team": "a"})[0] == 200
+    code, out, _ = label(srv, ns, {PREFIX + "audit": "x"})
+    assert code == 422
+    assert out["message"] == (f'Namespace "{ns}" is invalid: [metadata.labels[{PREFIX}enforce]: Invalid value: '
+                              f'"strict": must be one of privileged, baseline, restricted, metadata.labels[{PREFIX}'
+                              'audit]: Invalid value: "x": must be one of privileged, baseline, restricted, '
+                              f'metadata.labels[{PREFIX}warn]: Invalid value: "loud": must be one of privileged, '
+                              'baseline, restricted]')
+    code, _, warned = label(srv, ns, {PREFIX + "enforce": "baseline", PREFIX + "warn": None})
+    assert code == 200 and warned == []
+
+
+# -- the evaluator on its own, for what API validation keeps from reaching it
+
+def test_evaluator_apparmor_annotations_and_profiles():
+    from apiserver.admission.podsecurity.api import BASELINE, LATEST, LevelVersion
+    from apiserver.admission.podsecurity.checks import Evaluator
+
+    meta = {"annotations": {"container.apparmor.security.beta.kubernetes.io/b": "unconfined",
+                            "container.apparmor.security.beta.kubernetes.io/a": "localhost/x",
+                            "container.apparmor.security.beta.kubernetes.io/c": "runtime/default"}}
+    spec = {"securityContext": {"appArmorProfile": {"type": "Unconfined"}},
+            "containers": [{"name": "a", "securityContext": {"appArmorProfile": {"type": "Localhost"}}}]}
+    result = Evaluator().evaluate(LevelVersion(BASELINE, LATEST), meta, spec)
+    assert result.forbidden_detail() == (
+        'forbidden AppArmor profiles (pod and annotation must not set AppArmor profile type to "Unconfined", '
+        '"container.apparmor.security.beta.kubernetes.io/b="unconfined"")')
+    assert result.forbidden_reason() == "forbidden AppArmor profiles"
+
+
+def test_evaluator_orders_checks_by_id_baseline_first():
+    from apiserver.admission.podsecurity.api import LATEST, RESTRICTED, LevelVersion, Version
+    from apiserver.admission.podsecurity.checks import Evaluator
+
+    spec = {"hostIPC": True, "securityContext": {"seLinuxOptions": {"role": "r"}, "seccompProfile": {"type": "x"},
+                                                 "sysctls": [{"name": "a.b"}, {"name": "c.d"}]},
+            "volumes": [{"name": "v", "hostPath": {}}, {"name": "w", "image": {"reference": "r"}}],
+            "containers": [{"name": "c", "securityContext": {
+                "runAsUser": 0, "procMount": "Unmasked", "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, "runAsNonRoot": True}}]}
+    result = Evaluator().evaluate(LevelVersion(RESTRICTED, LATEST), {}, spec)
+    assert result.reasons == ["host namespaces", "procMount", "seLinuxOptions", "forbidden sysctls",
+                              "restricted volume types", "runAsUser=0", "seccompProfile"]
+    assert result.details[4] == 'volumes "v", "w" use restricted volume types "hostPath", "unknown"'
+    assert result.details[6] == 'pod must not set securityContext.seccompProfile.type to "x"'
+    # v1.21: capabilities are baseline's, runAsUser is not checked yet
+    older = Evaluator().evaluate(LevelVersion(RESTRICTED, Version(21)), {}, spec)
+    assert "runAsUser=0" not in older.reasons
+    assert "restricted volume types" in older.reasons and "hostPath volumes" not in older.reasons
