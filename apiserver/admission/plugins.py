@@ -34,7 +34,11 @@ def factories() -> Dict[str, Callable[[PluginContext], Any]]:
         from apiserver.admission.namespacelifecycle import NamespaceLifecycle
         return NamespaceLifecycle(ctx)
 
-    return {"NamespaceLifecycle": namespace_lifecycle}
+    def pod_security(ctx):
+        from apiserver.admission.podsecurity.plugin import PodSecurity
+        return PodSecurity(ctx)
+
+    return {"NamespaceLifecycle": namespace_lifecycle, "PodSecurity": pod_security}
 
 
 def registered() -> List[str]:
