@@ -34,7 +34,11 @@ def factories() -> Dict[str, Callable[[PluginContext], Any]]:
         from apiserver.admission.namespacelifecycle import NamespaceLifecycle
         return NamespaceLifecycle(ctx)
 
-    return {"NamespaceLifecycle": namespace_lifecycle}
+    def validating_admission_policy(ctx):
+        from apiserver.admission.policy import ValidatingAdmissionPolicy
+        return ValidatingAdmissionPolicy(ctx)
+
+    return {"NamespaceLifecycle": namespace_lifecycle, "ValidatingAdmissionPolicy": validating_admission_policy}
 
 
 def registered() -> List[str]:
