@@ -549,6 +549,8 @@ class ValidatingAdmissionPolicy:
             err.code = REASON_CODES.get(reason, 422)
             err.details = dict(err.details or {})
             err.details["causes"] = [{"message": message}]
+            # the warnings gathered so far go out with the refusal, as upstream's warning recorder sends them
+            err.headers = list(err.headers) + [("Warning", "299 - " + json.dumps(w)) for w in attrs.warnings]
             raise err
 
     def _dispatch(self, hook: Hook, attrs: Attributes, request: _Request, denied: list) -> None:
