@@ -16,6 +16,7 @@ from support import ServerThread
 KUBECTL = shutil.which("kubectl")
 VAP = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies"
 VAPB = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings"
+VAP_KEY = "/registry/validatingadmissionpolicies/"
 CONFIGMAPS_RULE = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
                    "resources": ["configmaps"]}
 
@@ -162,13 +163,37 @@ def test_warn_action_gives_a_warning_header_and_allows(srv, ns):
     assert code == 201 and not headers.get_all("Warning")
 
 
-def test_deny_and_warn_together(srv, ns):
-    install(srv, policy("both", ns, [{"expression": "false", "message": "never"}]),
-            binding("both", "both", actions=("Deny", "Warn")))
-    code, headers, body = eventually(lambda: (lambda r: r if r[0] != 201 else None)(create_cm(srv, ns, "x")))
+def test_invalid_policies_and_bindings_are_refused(srv, ns):
+    pol = policy("invalid", ns, [{"expression": "object.metadata.name ==", "reason": "Teapot"}],
+                 failurePolicy="Sometimes")
+    code, _, body = srv.request("POST", VAP, pol)
     assert code == 422, body
-    assert headers.get_all("Warning") == [
-        "299 - \"Validation failed for ValidatingAdmissionPolicy 'both' with binding 'both': never\""]
+    status = json.loads(body)
+    assert status["reason"] == "Invalid"
+    causes = {c["field"]: c["message"] for c in status["details"]["causes"]}
+    assert causes["spec.failurePolicy"] == 'Unsupported value: "Sometimes": supported values: "Fail", "Ignore"'
+    assert causes["spec.validations[0].reason"] == ('Unsupported value: "Teapot": supported values: "Forbidden", '
+                                                    '"Invalid", "RequestEntityTooLarge", "Unauthorized"')
+    assert causes["spec.validations[0].expression"].startswith(
+        'Invalid value: "object.metadata.name ==": compilation failed: ERROR: <input>:1:')
+    code, _, body = srv.request("POST", VAP, policy("no-validations", ns, []))
+    assert code == 422
+    assert json.loads(body)["message"] == (
+        'ValidatingAdmissionPolicy.admissionregistration.k8s.io "no-validations" is invalid: '
+        "[spec.validations: Required value: validations or auditAnnotations must contain at least one item, "
+        "spec.auditAnnotations: Required value: validations or auditAnnotations must contain at least one item]")
+    code, _, body = srv.request("POST", VAPB, binding("both", "p", actions=("Deny", "Warn")))
+    assert code == 422, body
+    assert json.loads(body)["message"] == (
+        'ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io "both" is invalid: spec.validationActions: '
+        'Invalid value: []admissionregistration.ValidationAction{"Deny", "Warn"}: must not contain both Deny and '
+        "Warn (repeating the same validation failure information in the API response and headers serves no "
+        "purpose)")
+    code, _, body = srv.request("POST", VAPB, binding("none", "", actions=(), paramRef={"name": "x"}))
+    assert code == 422, body
+    assert [(c["field"], c["message"]) for c in json.loads(body)["details"]["causes"]] == [
+        ("spec.policyName", "Required value"), ("spec.paramRef.parameterNotFoundAction", "Required value"),
+        ("spec.validationActions", "Required value: at least one validation action is required")]
 
 
 def test_params_from_a_configmap(srv, ns):
@@ -286,17 +311,24 @@ def test_failure_policy_on_an_expression_error(srv, ns, failure_policy):
             "request: expression 'object.data.missing == 'x'' resulted in error: no such key: missing")
 
 
-def test_compile_errors_deny_and_show_in_status(srv, ns):
-    install(srv, policy("uncompilable", ns, [{"expression": "object.metadata.name =="}]),
-            binding("uncompilable", "uncompilable"))
+def test_stored_policy_that_does_not_compile_denies_and_shows_in_status(srv, ns):
+    # the API refuses such a policy; one stored before (by an older server) is still served and acted on
+    pol = policy("uncompilable", ns, [{"expression": "object.metadata.name =="}], failurePolicy="Fail")
+    pol["metadata"].update(uid="7d1f4b8e-0000-4000-8000-000000000001", generation=1,
+                           creationTimestamp="2024-01-01T00:00:00Z")
+    srv.config.store.create(VAP_KEY + "uncompilable", json.dumps(pol).encode())
+    code, _, body = srv.request("POST", VAPB, binding("uncompilable", "uncompilable"))
+    assert code == 201, body
     body = denied(srv, ns, "any")
-    assert "denied request: compilation error: compilation failed: ERROR: <input>:1:" in body["message"]
+    assert "with binding 'uncompilable' denied request: compilation error: compilation failed: ERROR: <input>:1:" \
+        in body["message"]
 
     def status():
-        _, pol = srv.get_json(f"{VAP}/uncompilable")
-        return pol.get("status", {}).get("observedGeneration") == 1 and pol["status"]
+        _, got = srv.get_json(f"{VAP}/uncompilable")
+        return got.get("status", {}).get("observedGeneration") == 1 and got["status"]
     st = eventually(status)
     assert st and st["typeChecking"]["expressionWarnings"][0]["fieldRef"] == "spec.validations[0].expression"
+    assert st["typeChecking"]["expressionWarnings"][0]["warning"].startswith("compilation failed: ERROR: <input>:1:")
 
 
 def test_variables(srv, ns):
@@ -433,6 +465,6 @@ spec:
     assert result.stderr.splitlines()[-1] == f'The configmaps "way-too-long" is invalid: : {denial}'
     result = kubectl("create", "configmap", "short", "-n", ns)
     assert result.returncode == 0, result.stderr
-    result = kubectl("get", "validatingadmissionpolicy", "kubectl-policy", "-o",
-                     "jsonpath={.status.observedGeneration}")
-    assert result.returncode == 0 and result.stdout == "1", result.stderr
+    result = eventually(lambda: (lambda r: r if r.stdout == "1" else None)(kubectl(
+        "get", "validatingadmissionpolicy", "kubectl-policy", "-o", "jsonpath={.status.observedGeneration}")))
+    assert result is not None

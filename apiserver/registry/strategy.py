@@ -344,6 +344,12 @@ def validate(group: str, kind: str, obj: dict) -> List[Cause]:
         return customresource.validate_crd(obj, None)
     if key in ("/ConfigMap", "/Secret"):
         return _validate_config_keys(obj)
+    if key == "admissionregistration.k8s.io/ValidatingAdmissionPolicy":
+        from apiserver.admission import policyvalidation
+        return policyvalidation.validate_policy(obj)
+    if key == "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding":
+        from apiserver.admission import policyvalidation
+        return policyvalidation.validate_binding(obj)
     if key == "/Pod":
         return _validate_pod_spec(obj.get("spec"), "spec")
     if key in ("apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet"):
