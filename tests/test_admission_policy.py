@@ -334,12 +334,15 @@ def test_stored_policy_that_does_not_compile_denies_and_shows_in_status(srv, ns)
 def test_variables(srv, ns):
     install(srv, policy("vars", ns, [
         {"expression": "!variables.tooMany", "messageExpression": "'too many keys: ' + string(variables.keys)"},
+        {"expression": "cel.bind(name, object.metadata.name, name != 'bound' && name != 'x' + name)"},
     ], variables=[{"name": "keys", "expression": "has(object.data) ? size(object.data) : 0"},
                   {"name": "tooMany", "expression": "variables.keys > 2"}]),
         binding("vars", "vars"))
     assert denied(srv, ns, "big", {"a": "1", "b": "2", "c": "3"})["message"].endswith(
         "denied request: too many keys: 3")
     assert create_cm(srv, ns, "small", {"a": "1"})[0] == 201
+    assert denied(srv, ns, "bound")["message"].endswith("failed expression: cel.bind(name, object.metadata.name, "
+                                                        "name != 'bound' && name != 'x' + name)")
 
 
 def test_policy_updates_take_effect_without_restart(srv, ns):

@@ -267,6 +267,8 @@ def test_find_and_find_all():
     ("[1, 2, 3].transformList(i, v, v > 1, v)", [2, 3]), ("{'a': 1}.transformMap(k, v, v + 1)", {"a": 2}),
     ("['a', 'b'].transformMap(i, v, v + v)", {0: "aa", 1: "bb"}),
     ("has({'a': 1}.a) && !has({'a': 1}.b)", True), ("has({'a': {'b': null}}.a.b)", True),
+    ("cel.bind(x, [1, 2, 3], x.size() + x[0])", 4), ("cel.bind(a, 2, cel.bind(b, a + 1, [a, b]))", [2, 3]),
+    ("[1, 2].all(i, cel.bind(j, i * 2, j > 1))", True), ("cel.bind(x, 1, cel.bind(x, 'a', x))", "a"),
 ])
 def test_macros(expr, want):
     same(ev(expr), want)
@@ -287,7 +289,8 @@ def test_macro_error_semantics():
     ("[1].all(1, true)", "simple name"), ("[1].all(x.y, true)", "simple name"), ("[1].map(x)", "requires 2 or 3"),
     ("[1].filter(x, x > 0, 1)", "requires 2"), ("[1].all(x, x, x, x)", "requires 2 or 3"),
     ("[1].all(x, x + 1)", "predicate must be a bool"), ("[1].all(x, y, x + y)", "predicate must be a bool"),
-    ("cel.bind(x, 1, x + 1)", "not supported"), ("math.greatest(1, 2)", "math extension"),
+    ("cel.bind(x, 1)", "requires 3 arguments"), ("cel.bind(x.y, 1, 2)", "simple identifiers"),
+    ("cel.bind(x, 1, y)", "undeclared reference to 'y'"), ("math.greatest(1, 2)", "math extension"),
     ("quantity('1Gi').isGreaterThan(quantity('1Mi'))", "quantity library"), ("url('https://x').getHost()", "URL"),
     ("isIP('1.2.3.4')", "IP/CIDR"), ("'abc'.reverse()", "reverse"),
     ("[1].transformMapEntry(i, v, {v: i})", "transformMapEntry"),

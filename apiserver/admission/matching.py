@@ -91,29 +91,47 @@ def _labels(obj: Optional[dict]) -> Optional[dict]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
 
-def matches(criteria: dict, attrs: Attributes, namespace_labels: Callable[[str], dict],
+class Criteria:
+    """A MatchResources with its selectors parsed once (policies and bindings change rarely, writes often)."""
+
+    __slots__ = ("rules", "exclude", "match_policy", "namespace_selector", "object_selector", "error")
+
+    def __init__(self, match: dict):
+        self.rules = match.get("resourceRules")
+        self.exclude = match.get("excludeResourceRules")
+        self.match_policy = match.get("matchPolicy")
+        self.error = ""
+        try:
+            self.namespace_selector = _selector(match.get("namespaceSelector"), "namespaceSelector")
+            self.object_selector = _selector(match.get("objectSelector"), "objectSelector")
+        except MatchError as err:
+            self.error = str(err)
+
+
+def matches(criteria: Criteria, attrs: Attributes, namespace_labels: Callable[[str], dict],
             table=None) -> Optional[Tuple[GVR, GVK]]:
-    """``matching.Matcher.Matches``: None when ``criteria`` (a MatchResources) does not select the write, else the
-    matched (resource, kind). ``namespace_labels(name)`` gives a namespace's labels (or raises MatchError).
+    """``matching.Matcher.Matches``: None when ``criteria`` does not select the write, else the matched
+    (resource, kind). ``namespace_labels(name)`` gives a namespace's labels (or raises MatchError).
     Unset fields have their API defaults (every namespace, every object, ``matchPolicy: Equivalent``)."""
-    namespace_selector = _selector(criteria.get("namespaceSelector"), "namespaceSelector")
-    object_selector = _selector(criteria.get("objectSelector"), "objectSelector")
-    match_policy = criteria.get("matchPolicy")
-    if _rules_match(criteria.get("excludeResourceRules"), match_policy, attrs, table) is not None:
+    if criteria.error:
+        raise MatchError(criteria.error)
+    match_policy = criteria.match_policy
+    if _rules_match(criteria.exclude, match_policy, attrs, table) is not None:
         return None
-    rules = criteria.get("resourceRules")
-    if not rules:
+    if not criteria.rules:
         r = attrs.resource
         matched = (r.group, r.version, r.plural), (r.group, r.version, r.kind)
     else:
-        matched = _rules_match(rules, match_policy, attrs, table)
+        matched = _rules_match(criteria.rules, match_policy, attrs, table)
         if matched is None:
             return None
+    object_selector = criteria.object_selector
     if not object_selector.empty:
         new_matches = attrs.obj is not None and object_selector.matches(_labels(attrs.obj))
         old_matches = attrs.old is not None and object_selector.matches(_labels(attrs.old))
         if not (new_matches or old_matches):
             return None
+    namespace_selector = criteria.namespace_selector
     is_namespace = attrs.group == "" and attrs.plural == "namespaces"
     if not namespace_selector.empty and (attrs.namespace or is_namespace):
         if is_namespace and not attrs.subresource and attrs.operation in ("CREATE", "UPDATE"):

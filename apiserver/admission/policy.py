@@ -140,7 +140,8 @@ class CompiledPolicy:
         spec = policy.get("spec") or {}
         self.name = (policy.get("metadata") or {}).get("name", "")
         self.failure_policy = spec.get("failurePolicy") or "Fail"
-        self.match_constraints = spec.get("matchConstraints")
+        constraints = spec.get("matchConstraints")
+        self.match_constraints = matching.Criteria(constraints) if isinstance(constraints, dict) else None
         self.param_kind = spec.get("paramKind") if isinstance(spec.get("paramKind"), dict) else None
         names = ("object", "oldObject", "request", "namespaceObject", "variables")
         if self.param_kind is not None:
@@ -191,7 +192,10 @@ class Hook:
     def __init__(self, policy: dict, compiled: CompiledPolicy, bindings: List[dict]):
         self.policy = policy
         self.compiled = compiled
-        self.bindings = bindings
+        self.bindings = []   # (binding, its matchResources as Criteria or None)
+        for binding in bindings:
+            match = (binding.get("spec") or {}).get("matchResources")
+            self.bindings.append((binding, matching.Criteria(match) if isinstance(match, dict) else None))
 
 
 # -- evaluation
@@ -567,7 +571,7 @@ class ValidatingAdmissionPolicy:
             prefix = "failed to configure binding" if binding is not None else "failed to configure policy"
             denied.append((Decision(True, f"{prefix}: {message}"), policy, binding))
 
-        if not isinstance(compiled.match_constraints, dict):
+        if compiled.match_constraints is None:
             config_error("policy contained no match constraints, a required field", None)
             return
         try:
@@ -585,10 +589,9 @@ class ValidatingAdmissionPolicy:
                 config_error(error, None)
                 return
         annotations: Dict[str, List[str]] = {}
-        for binding in hook.bindings:
+        for binding, match_resources in hook.bindings:
             spec = binding.get("spec") or {}
-            match_resources = spec.get("matchResources")
-            if isinstance(match_resources, dict):
+            if match_resources is not None:
                 try:
                     if matching.matches(match_resources, attrs, request.namespace_labels, self.table) is None:
                         continue

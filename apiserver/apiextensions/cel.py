@@ -56,7 +56,8 @@ Known gaps (documented, deliberate):
   ``\\pL``/``\\p{Greek}`` are refused (not supported here).  Python's engine backtracks, so unlike RE2 a
   pathological pattern (``(a+)+$``) can take exponential time; the cost limit cannot interrupt a single match.
 * map literals mixing ``bool`` keys with numerically equal ``int``/``uint`` keys are refused (Python dicts merge them).
-* no protobuf messages, no ``cel.bind``, no ``math``/``base64``/``proto`` extensions, no Kubernetes ``url``,
+* ``cel.bind(name, init, body)`` (cel-go ``ext.Bindings``; ``init`` is evaluated once, eagerly).
+* no protobuf messages, no ``math``/``base64``/``proto`` extensions, no Kubernetes ``url``,
   ``quantity``, ``ip``, ``cidr``, ``format.*``, ``authorizer`` or ``semver`` libraries, no ``transformMapEntry``:
   they are refused at compile time with a message saying so.
 * backquoted field names (``a.`b-c```, newer than Kubernetes 1.32's cel-go) are not supported; Kubernetes-escaped
@@ -1002,6 +1003,15 @@ _MEMBER_MACROS = types.MappingProxyType({
 })
 
 
+class _Bind(_Node):
+    """``cel.bind(name, init, body)``: ``body`` with ``name`` bound to the value of ``init`` (cel-go ext.Bindings)."""
+
+    __slots__ = ("var", "init", "body")
+
+    def __init__(self, pos: int, var: str, init: _Node, body: _Node):
+        self.pos, self.var, self.init, self.body = pos, var, init, body
+
+
 class _Parser:
     def __init__(self, src: _Source):
         self.src = src
@@ -1256,6 +1266,12 @@ class _Parser:
 
     def member_call(self, t: _Tok, target: _Node, args: List[_Node]) -> _Node:
         name = t.value
+        if name == "bind" and isinstance(target, _Ident) and target.name == "cel" and not target.root:
+            if len(args) != 3:
+                raise self.src.error(f"cel.bind() requires 3 arguments, got {len(args)}", t.pos)
+            if not isinstance(args[0], _Ident) or args[0].root:
+                raise self.src.error("cel.bind() variable names must be simple identifiers", args[0].pos)
+            return _Bind(t.pos, args[0].name, args[1], args[2])
         counts = _MEMBER_MACROS.get(name)
         if counts is None:
             return _Call(t.pos, name, target, args)
@@ -3372,6 +3388,18 @@ class _Compiler:
             res = ("map", t1, bodies[-1][0])
         return res, fn, _NOCONST
 
+    def v_bind(self, node: _Bind, scope: Mapping[str, Tuple[int, Any]]) -> Tuple[Any, Fn, Any]:
+        it, init_fn, _ = self.visit(node.init, scope)
+        slot = self.alloc()
+        inner = dict(scope)
+        inner[node.var] = (slot, it)
+        bt, body_fn, _ = self.visit(node.body, inner)
+
+        def bind(ctx: _Ctx) -> Any:
+            ctx.vars[slot] = init_fn(ctx)
+            return body_fn(ctx)
+        return bt, bind, _NOCONST
+
     def opt_macro(self, node: _Compr, rt: Any, rf: Fn, scope: Mapping[str, Tuple[int, Any]]) -> Tuple[Any, Fn, Any]:
         if not (rt == _DYN or (isinstance(rt, tuple) and rt[0] == "optional")):
             raise self.error(f"macro '{node.kind}' requires an optional receiver, got '{_tstr(rt)}'", node)
@@ -3551,6 +3579,7 @@ _VISITORS: Mapping[type, Callable[..., Tuple[Any, Fn, Any]]] = types.MappingProx
     _Lit: _Compiler.v_lit, _Ident: _Compiler.v_ident, _Select: _Compiler.v_select, _Index: _Compiler.v_index,
     _ListLit: _Compiler.v_list, _MapLit: _Compiler.v_map, _Cond: _Compiler.v_cond, _Logic: _Compiler.v_logic,
     _Unary: _Compiler.v_unary, _Binary: _Compiler.v_binary, _Call: _Compiler.v_call, _Compr: _Compiler.v_compr,
+    _Bind: _Compiler.v_bind,
 })
 
 
