@@ -345,6 +345,29 @@ def test_variables(srv, ns):
                                                         "name != 'bound' && name != 'x' + name)")
 
 
+def test_delete_sees_the_old_object(srv, ns):
+    rule = dict(CONFIGMAPS_RULE, operations=["DELETE"])
+    install(srv, policy("keep", ns, [{"expression": "object == null && oldObject.metadata.name != 'keep'",
+                                      "messageExpression": "request.operation + ' of ' + oldObject.metadata.name"}],
+                        rules=(rule,)), binding("keep", "keep"))
+    for name in ("keep", "drop"):
+        assert create_cm(srv, ns, name)[0] == 201
+
+    def refused():
+        code, _, body = srv.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/keep")
+        return code == 422 and json.loads(body)
+    body = eventually(refused)
+    assert body and body["message"].endswith("denied request: DELETE of keep")
+    assert srv.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/drop")[0] == 200
+
+
+def test_authorizer_is_not_supported(srv, ns):
+    code, _, body = srv.request("POST", VAP, policy("authz", ns, [
+        {"expression": "authorizer.group('').resource('pods').check('get').allowed()"}]))
+    assert code == 422, body
+    assert "the authorizer library is not supported by this server" in json.loads(body)["message"]
+
+
 def test_policy_updates_take_effect_without_restart(srv, ns):
     install(srv, policy("live", ns, [{"expression": "object.metadata.name != 'first'"}]), binding("live", "live"))
     denied(srv, ns, "first")

@@ -24,6 +24,7 @@ of the same resource.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -48,6 +49,7 @@ REASON_CODES = {"Forbidden": 403, "Unauthorized": 401, "RequestEntityTooLarge": 
 MAX_AUDIT_ANNOTATION_VALUE = 10 * 1024
 OUT_OF_BUDGET = "validation failed due to running out of cost budget, no further validation rules will be run"
 FAILURE_ANNOTATION = "validation.policy.admission.k8s.io/validation_failure"
+_AUTHORIZER = re.compile(r"(?<![\w.'\"])authorizer\s*\.")
 SYNC_WAIT = 5.0   # a write arriving before the first list finished waits this long (upstream: WaitForReady)
 
 
@@ -121,6 +123,8 @@ class Expr:
             self.program = cel.compile(self.text, variables)
         except cel.CELCompileError as err:
             self.error = f"compilation failed: {err}"
+            if _AUTHORIZER.search(self.text):
+                self.error += "\n(the authorizer library is not supported by this server)"
             return
         got = self.program.result_type_name
         if got != "dyn" and "any" not in returns and got not in returns:
