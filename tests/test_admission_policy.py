@@ -494,3 +494,37 @@ spec:
     result = eventually(lambda: (lambda r: r if r.stdout == "1" else None)(kubectl(
         "get", "validatingadmissionpolicy", "kubectl-policy", "-o", "jsonpath={.status.observedGeneration}")))
     assert result is not None
+
+
+@pytest.mark.parametrize("match_policy", ["Equivalent", "Exact"])
+def test_match_policy_with_a_custom_resource_in_two_versions(srv, ns, match_policy):
+    group = f"vap{next(_counter)}.example.com"
+    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": f"widgets.{group}"},
+           "spec": {"group": group, "scope": "Namespaced",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": schema},
+                                 {"name": "v2", "served": True, "storage": False, "schema": schema}]}}
+    code, _, body = srv.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    assert code == 201, body
+    rule = {"apiGroups": [group], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["widgets"]}
+    install(srv, policy("widgets", ns, [{
+        "expression": "false",
+        "messageExpression": "object.apiVersion + ' as ' + request.kind.version + ', asked as ' + "
+                             "request.requestKind.version"}], rules=(rule,), constraints={"matchPolicy": match_policy}),
+        binding("widgets", "widgets"))
+
+    def create(version: str, name: str):
+        path = f"/apis/{group}/{version}/namespaces/{ns}/widgets"
+        return eventually(lambda: (lambda r: r if r[0] != 404 else None)(srv.request("POST", path, {
+            "apiVersion": f"{group}/{version}", "kind": "Widget", "metadata": {"name": name}})))
+    code, _, body = eventually(lambda: (lambda r: r if r[0] == 422 else None)(create("v1", f"a{next(_counter)}")))
+    assert json.loads(body)["message"].endswith(f"denied request: {group}/v1 as v1, asked as v1")
+    code, _, body = create("v2", "b")
+    if match_policy == "Exact":
+        assert code == 201, body
+    else:
+        assert code == 422, body
+        assert json.loads(body)["message"].endswith(f"denied request: {group}/v1 as v1, asked as v2")
+    srv.request("DELETE", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{group}")

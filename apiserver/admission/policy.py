@@ -10,15 +10,25 @@ object of the binding's ``paramRef``: ``matchConditions``, then ``validations`` 
 ``validationActions``: Deny (the first denial refuses the write with the validation's reason), Warn (a Warning
 header), Audit (an audit annotation). Evaluation and configuration errors follow the policy's ``failurePolicy``.
 
-The policy's ``status.observedGeneration`` and ``status.typeChecking`` (compile errors as expression warnings) are
-kept current by the policy watch.
+A denial is ``<resource> "<name>" is forbidden: ValidatingAdmissionPolicy '<policy>' with binding '<binding>'
+denied request: <message>`` with the validation's reason and its code (no reason: Invalid, 422, as upstream).
+The policy's ``status.observedGeneration`` and ``status.typeChecking`` (compile errors as expression warnings, for
+policies stored before the API validated them) are kept current by the policy watch.
 
-Deviations (documented): no ``authorizer`` variable (an expression naming it does not compile); expressions are
-not type-checked against the resource's schema (``object`` is ``dyn``, so a typo is an evaluation error rather
-than a compile error); ``variables.<name>`` naming an unknown or later variable fails at evaluation; policies are
-not validated on create (their compile errors show in ``status.typeChecking`` and at request time); params are
-read through the API store per request (no param informers); ``matchPolicy: Equivalent`` finds only other versions
-of the same resource.
+CEL: the language and libraries of ``apiserver/apiextensions/cel.py`` (its docstring lists them: the full
+grammar, macros, ``cel.bind``, strings, lists, regex, sets, optionals, timestamps and durations), with these
+variables: ``object`` and ``oldObject`` (plain JSON, null on create/delete), ``request`` (the AdmissionRequest
+fields: kind, resource, subResource, requestKind, requestResource, name, namespace, operation, userInfo, dryRun,
+options), ``params`` (declared only with ``paramKind``), ``namespaceObject``, ``variables``. Each variable is
+evaluated on first use, once per evaluation, and sees only the variables declared before it. One cost budget
+(``RUNTIME_CEL_COST_BUDGET``) covers a binding's expressions, each under ``PER_CALL_LIMIT``.
+
+Deviations (documented): no ``authorizer`` variable (an expression using it does not compile, with a message
+saying why); expressions are not type-checked against the resource's schema (``object`` is ``dyn``, so a typo is an
+evaluation error rather than a warning in ``status.typeChecking``); ``variables.<name>`` naming an unknown or later
+variable fails at evaluation rather than at creation; params are read through the API store per request (no param
+informers); ``matchPolicy: Equivalent`` finds only other versions of the same resource (custom resources), whose
+objects differ only in ``apiVersion``; audit annotations are set on the request but there is no audit log yet.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A Common Expression Language (CEL) subset for CRD ``x-kubernetes-validations`` rules, in plain Python.
+"""A Common Expression Language (CEL) subset for CRD ``x-kubernetes-validations`` rules and ValidatingAdmissionPolicy
+expressions (``apiserver/admission/policy.py`` declares its variables), in plain Python.
 
 Pipeline: lexer -> recursive-descent parser (macros expanded at parse time, as cel-go does) -> a type-light checker
 that resolves every name and function and rejects what it can prove ill-typed -> closures.  :func:`compile` returns a
