@@ -176,6 +176,13 @@ def test_invalid_policies_and_bindings_are_refused(srv, ns):
                                                     '"Invalid", "RequestEntityTooLarge", "Unauthorized"')
     assert causes["spec.validations[0].expression"].startswith(
         'Invalid value: "object.metadata.name ==": compilation failed: ERROR: <input>:1:')
+    pol = policy("forward", ns, [{"expression": "variables.b"}], variables=[
+        {"name": "a", "expression": "variables.b"}, {"name": "b", "expression": "true"}])
+    code, _, body = srv.request("POST", VAP, pol)
+    assert code == 422, body
+    assert [(c["field"], c["message"]) for c in json.loads(body)["details"]["causes"]] == [
+        ("spec.variables[0].expression", 'Invalid value: "variables.b": compilation failed: ERROR: <input>:1:10: '
+                                         "undefined field 'b'\n | variables.b\n | .........^")]
     code, _, body = srv.request("POST", VAP, policy("no-validations", ns, []))
     assert code == 422
     assert json.loads(body)["message"] == (

@@ -776,3 +776,15 @@ def test_random_regexes_only_raise_cel_errors():
             pass
 
     check()
+
+
+def test_declared_fields_of_a_variable():
+    """A policy's ``variables`` is an object with known fields: others are refused at compile time."""
+    prog = cel.compile("variables.a + 1", ("variables",), {"variables": ["a"]})
+    assert prog.evaluate({"variables": {"a": 1}}) == 2
+    for expr in ("variables.b", "has(variables.b)"):
+        with pytest.raises(cel.CELCompileError, match="undefined field 'b'"):
+            cel.compile(expr, ("variables",), {"variables": ["a"]})
+    # a comprehension variable of the same name shadows it
+    assert cel.compile("[{'b': 1}].all(variables, variables.b == 1)", ("variables",),
+                       {"variables": ["a"]}).evaluate({"variables": {}}) is True

@@ -25,10 +25,10 @@ evaluated on first use, once per evaluation, and sees only the variables declare
 
 Deviations (documented): no ``authorizer`` variable (an expression using it does not compile, with a message
 saying why); expressions are not type-checked against the resource's schema (``object`` is ``dyn``, so a typo is an
-evaluation error rather than a warning in ``status.typeChecking``); ``variables.<name>`` naming an unknown or later
-variable fails at evaluation rather than at creation; params are read through the API store per request (no param
-informers); ``matchPolicy: Equivalent`` finds only other versions of the same resource (custom resources), whose
-objects differ only in ``apiVersion``; audit annotations are set on the request but there is no audit log yet.
+evaluation error rather than a warning in ``status.typeChecking``); params are read through the API store per
+request (no param informers); ``matchPolicy: Equivalent`` finds only other versions of the same resource (custom
+resources), whose objects differ only in ``apiVersion``; audit annotations are set on the request but there is no
+audit log yet.
 """
 
 from __future__ import annotations
@@ -125,12 +125,14 @@ class Expr:
 
     __slots__ = ("text", "program", "error")
 
-    def __init__(self, text: str, variables: Tuple[str, ...], returns: Tuple[str, ...]):
+    def __init__(self, text: str, variables: Tuple[str, ...], returns: Tuple[str, ...],
+                 known: Tuple[str, ...] = ()):
+        """``known``: the policy variables this expression may name (``variables.<name>``)."""
         self.text = text if isinstance(text, str) else ""
         self.program: Optional[cel.Program] = None
         self.error = ""
         try:
-            self.program = cel.compile(self.text, variables)
+            self.program = cel.compile(self.text, variables, {"variables": known})
         except cel.CELCompileError as err:
             self.error = f"compilation failed: {err}"
             if _AUTHORIZER.search(self.text):
@@ -161,20 +163,23 @@ class CompiledPolicy:
         if self.param_kind is not None:
             names += ("params",)
         self.variables: List[Tuple[str, Expr]] = []
+        known: Tuple[str, ...] = ()
         for v in _list(spec.get("variables")):
-            self.variables.append((_str(v.get("name")), Expr(v.get("expression"), names, ("any",))))
-        self.match_conditions = [(_str(m.get("name")), Expr(m.get("expression"), names, ("bool",)))
+            self.variables.append((_str(v.get("name")), Expr(v.get("expression"), names, ("any",), known)))
+            known += (_str(v.get("name")),)
+        self.match_conditions = [(_str(m.get("name")), Expr(m.get("expression"), names, ("bool",), known))
                                  for m in _list(spec.get("matchConditions"))]
         self.validations = []
         for v in _list(spec.get("validations")):
             message_expr = v.get("messageExpression")
             self.validations.append({
-                "expr": Expr(v.get("expression"), names, ("bool",)),
+                "expr": Expr(v.get("expression"), names, ("bool",), known),
                 "message": _str(v.get("message")),
-                "message_expr": Expr(message_expr, names, ("string",)) if message_expr else None,
+                "message_expr": Expr(message_expr, names, ("string",), known) if message_expr else None,
                 "reason": v.get("reason") or "Invalid",
             })
-        self.audit_annotations = [(_str(a.get("key")), Expr(a.get("valueExpression"), names, ("string", "null_type")))
+        self.audit_annotations = [(_str(a.get("key")), Expr(a.get("valueExpression"), names, ("string", "null_type"),
+                                                            known))
                                   for a in _list(spec.get("auditAnnotations"))]
 
     def warnings(self) -> List[dict]:

@@ -30,9 +30,9 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _expression(path: str, text: str, names, returns) -> List[Cause]:
+def _expression(path: str, text: str, names, returns, known=()) -> List[Cause]:
     from apiserver.admission.policy import Expr
-    expr = Expr(text, names, returns)
+    expr = Expr(text, names, returns, tuple(known))
     return [invalid(path, text, expr.error)] if expr.error else []
 
 
@@ -85,6 +85,7 @@ def validate_policy(obj: dict) -> List[Cause]:
         causes += _match_resources(constraints, "spec.matchConstraints")
         if not constraints.get("resourceRules"):
             causes.append(required("spec.matchConstraints.resourceRules", ""))
+    known = tuple(_text(v.get("name")) for v in spec.get("variables") or () if isinstance(v, dict))
     seen = set()
     for i, condition in enumerate(spec.get("matchConditions") or ()):
         if not isinstance(condition, dict):
@@ -94,7 +95,7 @@ def validate_policy(obj: dict) -> List[Cause]:
         if not text.strip():
             causes.append(required(f"{path}.expression", ""))
         else:
-            causes += _expression(f"{path}.expression", text.strip(), names, ("bool",))
+            causes += _expression(f"{path}.expression", text.strip(), names, ("bool",), known)
         name = _text(condition.get("name"))
         if not name:
             causes.append(required(f"{path}.name", ""))
@@ -114,7 +115,7 @@ def validate_policy(obj: dict) -> List[Cause]:
         if not text.strip():
             causes.append(required(f"{path}.expression", "expression is not specified"))
         else:
-            causes += _expression(f"{path}.expression", text, names, ("any",))
+            causes += _expression(f"{path}.expression", text, names, ("any",), known[:i])
     validations = spec.get("validations") or []
     annotations = spec.get("auditAnnotations") or []
     if not validations and not annotations:
@@ -122,7 +123,7 @@ def validate_policy(obj: dict) -> List[Cause]:
         return causes + [required("spec.validations", message), required("spec.auditAnnotations", message)]
     for i, validation in enumerate(validations):
         if isinstance(validation, dict):
-            causes += _validation(validation, f"spec.validations[{i}]", names)
+            causes += _validation(validation, f"spec.validations[{i}]", names, known)
     keys = set()
     for i, annotation in enumerate(annotations):
         if not isinstance(annotation, dict):
@@ -134,7 +135,7 @@ def validate_policy(obj: dict) -> List[Cause]:
         elif len(text.encode()) > 5 * 1024:
             causes.append(required(f"{path}.valueExpression", "must not exceed 5120 bytes in length"))
         else:
-            causes += _expression(f"{path}.valueExpression", text, names, ("string", "null_type"))
+            causes += _expression(f"{path}.valueExpression", text, names, ("string", "null_type"), known)
         key = _text(annotation.get("key"))
         if key in keys:
             causes.append(_duplicate(f"{path}.key", key))
@@ -142,18 +143,18 @@ def validate_policy(obj: dict) -> List[Cause]:
     return causes
 
 
-def _validation(validation: dict, path: str, names) -> List[Cause]:
+def _validation(validation: dict, path: str, names, known) -> List[Cause]:
     causes: List[Cause] = []
     text = _text(validation.get("expression"))
     if not text.strip():
         causes.append(required(f"{path}.expression", "expression is not specified"))
     else:
-        causes += _expression(f"{path}.expression", text, names, ("bool",))
+        causes += _expression(f"{path}.expression", text, names, ("bool",), known)
     message_expression = _text(validation.get("messageExpression"))
     if message_expression and not message_expression.strip():
         causes.append(invalid(f"{path}.messageExpression", message_expression, "must be non-empty if specified"))
     elif message_expression.strip():
-        causes += _expression(f"{path}.messageExpression", message_expression, names, ("string",))
+        causes += _expression(f"{path}.messageExpression", message_expression, names, ("string",), known)
     message = _text(validation.get("message"))
     if message and not message.strip():
         causes.append(invalid(f"{path}.message", message, "message must be non-empty if specified"))

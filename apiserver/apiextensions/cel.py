@@ -2841,8 +2841,9 @@ def _regex(pattern: str) -> re.Pattern:
 
 
 class _Compiler:
-    def __init__(self, src: _Source, variables: Sequence[str]):
+    def __init__(self, src: _Source, variables: Sequence[str], fields: Mapping[str, frozenset]):
         self.src = src
+        self.fields = fields        # declared variables that are objects with known fields (a policy's variables)
         self.nslots = 0
         self.var_slots: Dict[str, int] = {}
         for v in variables:
@@ -2918,7 +2919,12 @@ class _Compiler:
                     tv = _TYPE_VALUES[_TYPE_IDENTS[root_name]]
                     return "type", (lambda ctx: tv), tv
                 raise self.error(f"undeclared reference to '{root_name}' (in container '')", node)
-        ot, of, _ = self.visit(node.operand, scope)
+        operand = node.operand
+        if isinstance(operand, _Ident) and operand.name in self.fields and \
+                not (not operand.root and operand.name in scope) and node.field not in self.fields[operand.name]:
+            # cel-go places a selection at its '.'
+            raise self.src.error(f"undefined field '{node.field}'", self.src.text.rfind(".", 0, node.pos))
+        ot, of, _ = self.visit(operand, scope)
         field = node.field
         if node.test_only:
             if not (ot == _DYN or (isinstance(ot, tuple) and ot[0] in ("map", "optional"))):
@@ -3636,22 +3642,27 @@ class Program:
 
 
 @functools.lru_cache(maxsize=2048)
-def _compile_cached(expression: str, variables: Tuple[str, ...]) -> Program:
+def _compile_cached(expression: str, variables: Tuple[str, ...],
+                    fields: Tuple[Tuple[str, frozenset], ...] = ()) -> Program:
     if len(expression) > MAX_EXPRESSION_LENGTH:
         raise CELCompileError(f"expression of {len(expression)} code points exceeds the limit of "
                               f"{MAX_EXPRESSION_LENGTH}")
     src = _Source(expression)
     try:
         ast = _Parser(src).parse()
-        comp = _Compiler(src, variables)
+        comp = _Compiler(src, variables, dict(fields))
         rtype, fn, _ = comp.visit(ast, {})
     except RecursionError:
         raise CELCompileError("expression is nested too deeply") from None
     return Program(expression, variables, fn, comp.nslots, comp.var_slots, rtype, frozenset(comp.referenced))
 
 
-def compile(expression: str, variables: Sequence[str] = ("self", "oldSelf")) -> Program:  # noqa: A001
-    """Parse and check ``expression``; raises :class:`CELCompileError` for anything outside the supported subset."""
+def compile(expression: str, variables: Sequence[str] = ("self", "oldSelf"),  # noqa: A001
+            fields: Optional[Mapping[str, Iterable[str]]] = None) -> Program:
+    """Parse and check ``expression``; raises :class:`CELCompileError` for anything outside the supported subset.
+
+    ``fields`` declares variables that are objects with a known set of fields (a policy's ``variables``): selecting
+    any other field of them is ``undefined field``."""
     if not isinstance(expression, str):
         raise CELCompileError(f"expression must be a string, not {type(expression).__name__}")
     if isinstance(variables, str):
@@ -3659,7 +3670,8 @@ def compile(expression: str, variables: Sequence[str] = ("self", "oldSelf")) -> 
     for v in variables:
         if not isinstance(v, str) or not _IDENT_RE.fullmatch(v) or v in _KEYWORDS or v in _RESERVED:
             raise CELCompileError(f"invalid variable name {v!r}")
-    return _compile_cached(expression, tuple(variables))
+    frozen = tuple(sorted((k, frozenset(v)) for k, v in (fields or {}).items()))
+    return _compile_cached(expression, tuple(variables), frozen)
 
 
 def evaluate(expression: str, activation: Optional[Mapping[str, Any]] = None,
