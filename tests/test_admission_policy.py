@@ -352,6 +352,22 @@ def test_variables(srv, ns):
                                                         "name != 'bound' && name != 'x' + name)")
 
 
+def test_quantities_in_a_pod_policy(srv, ns):
+    rule = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}
+    install(srv, policy("memory", ns, [{
+        "expression": "object.spec.containers.all(c, quantity(c.resources.limits.memory)"
+                      ".isLessThan(quantity('1Gi')))",
+        "message": "memory limits must stay under 1Gi", "reason": "Forbidden"}], rules=(rule,)),
+        binding("memory", "memory"))
+
+    def pod(name: str, memory: str):
+        return srv.request("POST", f"/api/v1/namespaces/{ns}/pods", {"metadata": {"name": name}, "spec": {
+            "containers": [{"name": "c", "image": "i", "resources": {"limits": {"memory": memory}}}]}})
+    code, _, body = eventually(lambda: (lambda r: r if r[0] != 201 else None)(pod(f"big{next(_counter)}", "2Gi")))
+    assert code == 403 and json.loads(body)["message"].endswith("denied request: memory limits must stay under 1Gi")
+    assert pod("small", "512Mi")[0] == 201
+
+
 def test_delete_sees_the_old_object(srv, ns):
     rule = dict(CONFIGMAPS_RULE, operations=["DELETE"])
     install(srv, policy("keep", ns, [{"expression": "object == null && oldObject.metadata.name != 'keep'",
