@@ -267,6 +267,8 @@ def test_find_and_find_all():
     ("[1, 2, 3].transformList(i, v, v > 1, v)", [2, 3]), ("{'a': 1}.transformMap(k, v, v + 1)", {"a": 2}),
     ("['a', 'b'].transformMap(i, v, v + v)", {0: "aa", 1: "bb"}),
     ("has({'a': 1}.a) && !has({'a': 1}.b)", True), ("has({'a': {'b': null}}.a.b)", True),
+    ("cel.bind(x, [1, 2, 3], x.size() + x[0])", 4), ("cel.bind(a, 2, cel.bind(b, a + 1, [a, b]))", [2, 3]),
+    ("[1, 2].all(i, cel.bind(j, i * 2, j > 1))", True), ("cel.bind(x, 1, cel.bind(x, 'a', x))", "a"),
 ])
 def test_macros(expr, want):
     same(ev(expr), want)
@@ -287,8 +289,10 @@ def test_macro_error_semantics():
     ("[1].all(1, true)", "simple name"), ("[1].all(x.y, true)", "simple name"), ("[1].map(x)", "requires 2 or 3"),
     ("[1].filter(x, x > 0, 1)", "requires 2"), ("[1].all(x, x, x, x)", "requires 2 or 3"),
     ("[1].all(x, x + 1)", "predicate must be a bool"), ("[1].all(x, y, x + y)", "predicate must be a bool"),
-    ("cel.bind(x, 1, x + 1)", "not supported"), ("math.greatest(1, 2)", "math extension"),
-    ("quantity('1Gi').isGreaterThan(quantity('1Mi'))", "quantity library"), ("url('https://x').getHost()", "URL"),
+    ("cel.bind(x, 1)", "requires 3 arguments"), ("cel.bind(x.y, 1, 2)", "simple identifiers"),
+    ("cel.bind(x, 1, y)", "undeclared reference to 'y'"), ("math.greatest(1, 2)", "math extension"),
+    ("quantity(1)", "no matching overload"), ("quantity('1').isGreaterThan(1)", "no matching overload"),
+    ("url('https://x').getHost()", "URL"),
     ("isIP('1.2.3.4')", "IP/CIDR"), ("'abc'.reverse()", "reverse"),
     ("[1].transformMapEntry(i, v, {v: i})", "transformMapEntry"),
     ("foo(1)", "undeclared reference to 'foo'"), ("self.foo()", "undeclared reference to 'foo'"),
@@ -773,3 +777,40 @@ def test_random_regexes_only_raise_cel_errors():
             pass
 
     check()
+
+
+def test_declared_fields_of_a_variable():
+    """A policy's ``variables`` is an object with known fields: others are refused at compile time."""
+    prog = cel.compile("variables.a + 1", ("variables",), {"variables": ["a"]})
+    assert prog.evaluate({"variables": {"a": 1}}) == 2
+    for expr in ("variables.b", "has(variables.b)"):
+        with pytest.raises(cel.CELCompileError, match="undefined field 'b'"):
+            cel.compile(expr, ("variables",), {"variables": ["a"]})
+    # a comprehension variable of the same name shadows it
+    assert cel.compile("[{'b': 1}].all(variables, variables.b == 1)", ("variables",),
+                       {"variables": ["a"]}).evaluate({"variables": {}}) is True
+
+
+@pytest.mark.parametrize("expr,want", [
+    ("quantity('1Gi').isGreaterThan(quantity('1000Mi'))", True), ("quantity('100m').isLessThan(quantity('1'))", True),
+    ("quantity('1') == quantity('1000m')", True), ("quantity('1') != quantity('1001m')", True),
+    ("quantity('1.5').isInteger()", False), ("quantity('1.5k').asInteger()", 1500),
+    ("quantity('1e3').asInteger()", 1000),
+    ("quantity('100m').asApproximateFloat()", 0.1), ("quantity('5E').asInteger()", 5 * 10 ** 18),
+    ("quantity('0.0000000001').asApproximateFloat()", 1e-9),   # finer than 1n rounds up
+    ("quantity('-3Ki').sign()", -1), ("quantity('0').sign()", 0),
+    ("quantity('1Mi').add(quantity('1Ki')).compareTo(quantity('1025Ki'))", 0), ("quantity('2Gi').add(5).asInteger()",
+                                                                               2 * 1024 ** 3 + 5),
+    ("quantity('1').sub(2).sign()", -1), ("quantity('1').sub(quantity('250m')).asApproximateFloat()", 0.75),
+    ("isQuantity('1x')", False), ("isQuantity('.5')", True), ("isQuantity('')", False),
+    ("type(quantity('1')) == type(quantity('2'))", True),
+])
+def test_quantity_library(expr, want):
+    same(ev(expr), want)
+
+
+def test_quantity_errors():
+    eval_error("quantity('abc')", "quantities must match the regular expression")
+    eval_error("quantity('1e')", "unable to parse quantity's suffix")
+    eval_error("quantity('1.5').asInteger()", "cannot convert value to integer")
+    eval_error("quantity('9Ei').asInteger()", "cannot convert value to integer")

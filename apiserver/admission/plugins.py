@@ -38,7 +38,12 @@ def factories() -> Dict[str, Callable[[PluginContext], Any]]:
         from apiserver.admission.podsecurity.plugin import PodSecurity
         return PodSecurity(ctx)
 
-    return {"NamespaceLifecycle": namespace_lifecycle, "PodSecurity": pod_security}
+    def validating_admission_policy(ctx):
+        from apiserver.admission.policy import ValidatingAdmissionPolicy
+        return ValidatingAdmissionPolicy(ctx)
+
+    return {"NamespaceLifecycle": namespace_lifecycle, "PodSecurity": pod_security,
+            "ValidatingAdmissionPolicy": validating_admission_policy}
 
 
 def registered() -> List[str]:

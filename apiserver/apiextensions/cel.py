@@ -1,4 +1,5 @@
-"""A Common Expression Language (CEL) subset for CRD ``x-kubernetes-validations`` rules, in plain Python.
+"""A Common Expression Language (CEL) subset for CRD ``x-kubernetes-validations`` rules and ValidatingAdmissionPolicy
+expressions (``apiserver/admission/policy.py`` declares its variables), in plain Python.
 
 Pipeline: lexer -> recursive-descent parser (macros expanded at parse time, as cel-go does) -> a type-light checker
 that resolves every name and function and rejects what it can prove ill-typed -> closures.  :func:`compile` returns a
@@ -29,6 +30,9 @@ Supported subset:
   ``lastIndexOf``.  Kubernetes regex library: ``find``, ``findAll``.  Sets extension: ``sets.contains``,
   ``sets.equivalent``, ``sets.intersects``.  Optionals: ``optional.of``, ``optional.none``,
   ``optional.ofNonZeroValue``, ``hasValue``, ``value``, ``orValue``, ``or``.
+* ``cel.bind(name, init, body)`` (cel-go ``ext.Bindings``; ``init`` is evaluated once, eagerly).
+* Kubernetes quantity library: ``quantity``, ``isQuantity``, ``isInteger``, ``asInteger``, ``asApproximateFloat``,
+  ``sign``, ``add``, ``sub``, ``isGreaterThan``, ``isLessThan``, ``compareTo``, and ``==`` by value.
 * type names as values: ``int uint double bool string bytes list map null_type type google.protobuf.Timestamp
   google.protobuf.Duration optional_type``.
 
@@ -56,8 +60,8 @@ Known gaps (documented, deliberate):
   ``\\pL``/``\\p{Greek}`` are refused (not supported here).  Python's engine backtracks, so unlike RE2 a
   pathological pattern (``(a+)+$``) can take exponential time; the cost limit cannot interrupt a single match.
 * map literals mixing ``bool`` keys with numerically equal ``int``/``uint`` keys are refused (Python dicts merge them).
-* no protobuf messages, no ``cel.bind``, no ``math``/``base64``/``proto`` extensions, no Kubernetes ``url``,
-  ``quantity``, ``ip``, ``cidr``, ``format.*``, ``authorizer`` or ``semver`` libraries, no ``transformMapEntry``:
+* no protobuf messages, no ``math``/``base64``/``proto`` extensions, no Kubernetes ``url``,
+  ``ip``, ``cidr``, ``format.*``, ``authorizer`` or ``semver`` libraries, no ``transformMapEntry``:
   they are refused at compile time with a message saying so.
 * backquoted field names (``a.`b-c```, newer than Kubernetes 1.32's cel-go) are not supported; Kubernetes-escaped
   names (``self.__namespace__``, ``self.x__dash__y``) are, via :func:`value_from_json`.
@@ -73,7 +77,7 @@ import math
 import re
 import types
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_UP, Context, Decimal
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 __all__ = [
@@ -251,6 +255,24 @@ class OptionalValue:
         return f"optional.of({self.value!r})" if self.present else "optional.none()"
 
 
+class Quantity:
+    """A Kubernetes ``resource.Quantity`` (``kubernetes.Quantity``): an exact decimal, at most nano precision."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Decimal):
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Quantity and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(("quantity", self.value))
+
+    def __repr__(self) -> str:
+        return f"Quantity({self.value})"
+
+
 class SetList(list):
     """A list with ``x-kubernetes-list-type: set``: equality ignores order and ``+`` is a union (Kubernetes)."""
 
@@ -299,7 +321,7 @@ _NOCONST = object()
 _OPT_NONE = OptionalValue(False)
 
 _T_NAMES = ("int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
-            "google.protobuf.Timestamp", "google.protobuf.Duration", "optional_type")
+            "google.protobuf.Timestamp", "google.protobuf.Duration", "optional_type", "kubernetes.Quantity")
 _TYPE_VALUES: Mapping[str, CelType] = types.MappingProxyType({n: CelType(n) for n in _T_NAMES})
 
 
@@ -331,6 +353,8 @@ def _type_name(v: Any) -> str:
         return "type"
     if t is OptionalValue:
         return "optional_type"
+    if t is Quantity:
+        return "kubernetes.Quantity"
     if isinstance(v, int):      # int subclasses other than bool/UInt (e.g. IntEnum) behave as int
         return "int"
     return f"<unsupported Python type {t.__name__}>"
@@ -381,7 +405,7 @@ def _eq(a: Any, b: Any) -> bool:
         if ha or hb:
             return _json_eq(ha or {}, hb or {})
         return True
-    if ta is Timestamp or ta is Duration or ta is CelType or ta is OptionalValue:
+    if ta is Timestamp or ta is Duration or ta is CelType or ta is OptionalValue or ta is Quantity:
         return a == b
     return False
 
@@ -1002,6 +1026,15 @@ _MEMBER_MACROS = types.MappingProxyType({
 })
 
 
+class _Bind(_Node):
+    """``cel.bind(name, init, body)``: ``body`` with ``name`` bound to the value of ``init`` (cel-go ext.Bindings)."""
+
+    __slots__ = ("var", "init", "body")
+
+    def __init__(self, pos: int, var: str, init: _Node, body: _Node):
+        self.pos, self.var, self.init, self.body = pos, var, init, body
+
+
 class _Parser:
     def __init__(self, src: _Source):
         self.src = src
@@ -1256,6 +1289,12 @@ class _Parser:
 
     def member_call(self, t: _Tok, target: _Node, args: List[_Node]) -> _Node:
         name = t.value
+        if name == "bind" and isinstance(target, _Ident) and target.name == "cel" and not target.root:
+            if len(args) != 3:
+                raise self.src.error(f"cel.bind() requires 3 arguments, got {len(args)}", t.pos)
+            if not isinstance(args[0], _Ident) or args[0].root:
+                raise self.src.error("cel.bind() variable names must be simple identifiers", args[0].pos)
+            return _Bind(t.pos, args[0].name, args[1], args[2])
         counts = _MEMBER_MACROS.get(name)
         if counts is None:
             return _Call(t.pos, name, target, args)
@@ -1296,7 +1335,8 @@ _TYPE_PARAMS = frozenset({"A", "B"})
 def _tstr(t: Any) -> str:
     if isinstance(t, tuple):
         return f"{t[0]}({', '.join(_tstr(x) for x in t[1:])})"
-    return {"timestamp": "google.protobuf.Timestamp", "duration": "google.protobuf.Duration"}.get(t, t)
+    return {"timestamp": "google.protobuf.Timestamp", "duration": "google.protobuf.Duration",
+            "quantity": "kubernetes.Quantity"}.get(t, t)
 
 
 def _parse_type(s: str) -> Any:
@@ -1522,6 +1562,19 @@ optional(A):hasValue() -> bool
 optional(A):value() -> A
 optional(A):orValue(A) -> A
 optional(A):or(optional(A)) -> optional(A)
+quantity(string) -> quantity
+isQuantity(string) -> bool
+quantity:isInteger() -> bool
+quantity:asInteger() -> int
+quantity:asApproximateFloat() -> double
+quantity:sign() -> int
+quantity:add(quantity) -> quantity
+quantity:add(int) -> quantity
+quantity:sub(quantity) -> quantity
+quantity:sub(int) -> quantity
+quantity:isGreaterThan(quantity) -> bool
+quantity:isLessThan(quantity) -> bool
+quantity:compareTo(quantity) -> int
 duration:getHours() -> int
 duration:getMinutes() -> int
 duration:getSeconds() -> int
@@ -1535,9 +1588,6 @@ _FUNCTIONS = _sigs(_FUNCTION_SPEC)
 _UNSUPPORTED = types.MappingProxyType({
     **{n: "the Kubernetes URL library" for n in ("url", "isURL", "getScheme", "getHost", "getHostname", "getPort",
                                                  "getEscapedPath", "getQuery")},
-    **{n: "the Kubernetes quantity library" for n in ("quantity", "isQuantity", "compareTo", "isGreaterThan",
-                                                      "isLessThan", "asInteger", "asApproximateFloat",
-                                                      "isInteger", "sign", "add", "sub")},
     **{n: "the Kubernetes IP/CIDR library" for n in ("ip", "isIP", "cidr", "isCIDR", "family", "isUnspecified",
                                                      "isLoopback", "isLinkLocalMulticast", "isLinkLocalUnicast",
                                                      "isGlobalUnicast", "containsIP", "containsCIDR", "prefixLength",
@@ -2482,6 +2532,122 @@ def _ts_getter(name: str) -> Callable[..., int]:
     return get
 
 
+# -- Kubernetes quantity library (k8s.io/apiserver/pkg/cel/library/quantity.go over resource.ParseQuantity)
+
+_QUANTITY_FORMAT = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+_QUANTITY_NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
+_QUANTITY_SUFFIXES = {
+    "Ki": (2, 10), "Mi": (2, 20), "Gi": (2, 30), "Ti": (2, 40), "Pi": (2, 50), "Ei": (2, 60),
+    "n": (10, -9), "u": (10, -6), "m": (10, -3), "": (10, 0), "k": (10, 3), "M": (10, 6), "G": (10, 9),
+    "T": (10, 12), "P": (10, 15), "E": (10, 18),
+}
+_QUANTITY_EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)\Z")
+_QUANTITY_CONTEXT = Context(prec=200)
+_NANO = Decimal("1e-9")
+
+
+def _parse_quantity(text: str) -> Quantity:
+    """resource.ParseQuantity: a signed decimal number and a suffix; values finer than 1n round away from zero."""
+    m = _QUANTITY_NUMBER.match(text)
+    if not text or m is None or not (m.group(2) or m.group(3)):
+        raise _err(_QUANTITY_FORMAT)
+    sign, whole, frac = m.group(1), m.group(2) or "0", m.group(3) or ""
+    suffix = text[m.end():]
+    if "." in suffix or not re.fullmatch(r"[eEinumkKMGTP]*[-+]?[0-9]*", suffix):
+        raise _err(_QUANTITY_FORMAT)
+    number = Decimal(f"{sign}{whole}.{frac or '0'}")
+    if suffix in _QUANTITY_SUFFIXES:
+        base, exp = _QUANTITY_SUFFIXES[suffix]
+    else:
+        e = _QUANTITY_EXPONENT.match(suffix)
+        if e is None or abs(int(e.group(1))) > 1000:
+            raise _err("unable to parse quantity's suffix")
+        base, exp = 10, int(e.group(1))
+    factor = Decimal(2) ** exp if base == 2 else Decimal(1).scaleb(exp, _QUANTITY_CONTEXT)
+    value = _QUANTITY_CONTEXT.multiply(number, factor)
+    rounded = value.quantize(_NANO, rounding=ROUND_UP, context=_QUANTITY_CONTEXT)
+    return Quantity(rounded.normalize(_QUANTITY_CONTEXT) if rounded else Decimal(0))
+
+
+def _quantity_arg(fn: str, q: Any, *rest: Any) -> Quantity:
+    if type(q) is not Quantity:
+        raise _no_overload(fn, q, *rest)
+    return q
+
+
+def _f_quantity(ctx: _Ctx, s: Any) -> Quantity:
+    if type(s) is not str:
+        raise _no_overload("quantity", s)
+    return _parse_quantity(s)
+
+
+def _f_is_quantity(ctx: _Ctx, s: Any) -> bool:
+    if type(s) is not str:
+        raise _no_overload("isQuantity", s)
+    try:
+        _parse_quantity(s)
+    except CELEvalError:
+        return False
+    return True
+
+
+def _q_int64(q: Quantity) -> Optional[int]:
+    v = q.value
+    if v != v.to_integral_value() or not (_INT_MIN <= v <= _INT_MAX):
+        return None
+    return int(v)
+
+
+def _f_q_is_integer(ctx: _Ctx, q: Any) -> bool:
+    return _q_int64(_quantity_arg("isInteger", q)) is not None
+
+
+def _f_q_as_integer(ctx: _Ctx, q: Any) -> int:
+    v = _q_int64(_quantity_arg("asInteger", q))
+    if v is None:
+        raise _err("cannot convert value to integer")
+    return v
+
+
+def _f_q_as_float(ctx: _Ctx, q: Any) -> float:
+    return float(_quantity_arg("asApproximateFloat", q).value)
+
+
+def _f_q_sign(ctx: _Ctx, q: Any) -> int:
+    v = _quantity_arg("sign", q).value
+    return (v > 0) - (v < 0)
+
+
+def _q_operand(fn: str, q: Any, other: Any) -> Decimal:
+    _quantity_arg(fn, q, other)
+    if type(other) is Quantity:
+        return other.value
+    if type(other) is int:
+        return Decimal(other)
+    raise _no_overload(fn, q, other)
+
+
+def _f_q_add(ctx: _Ctx, q: Any, other: Any) -> Quantity:
+    return Quantity(_QUANTITY_CONTEXT.add(q.value, _q_operand("add", q, other)).normalize(_QUANTITY_CONTEXT))
+
+
+def _f_q_sub(ctx: _Ctx, q: Any, other: Any) -> Quantity:
+    return Quantity(_QUANTITY_CONTEXT.subtract(q.value, _q_operand("sub", q, other)).normalize(_QUANTITY_CONTEXT))
+
+
+def _f_q_compare(ctx: _Ctx, q: Any, other: Any) -> int:
+    a, b = _quantity_arg("compareTo", q, other).value, _quantity_arg("compareTo", other, q).value
+    return (a > b) - (a < b)
+
+
+def _f_q_greater(ctx: _Ctx, q: Any, other: Any) -> bool:
+    return _quantity_arg("isGreaterThan", q, other).value > _quantity_arg("isGreaterThan", other, q).value
+
+
+def _f_q_less(ctx: _Ctx, q: Any, other: Any) -> bool:
+    return _quantity_arg("isLessThan", q, other).value < _quantity_arg("isLessThan", other, q).value
+
+
 _IMPLS: Mapping[str, Callable[..., Any]] = types.MappingProxyType({
     "size": _f_size, "type": _f_type, "dyn": _f_dyn, "int": _f_int, "uint": _f_uint, "double": _f_double,
     "string": _f_string, "bytes": _f_bytes, "bool": _f_bool, "timestamp": _f_timestamp, "duration": _f_duration,
@@ -2494,6 +2660,9 @@ _IMPLS: Mapping[str, Callable[..., Any]] = types.MappingProxyType({
     "optional.of": _f_opt_of, "optional.ofNonZeroValue": _f_opt_of_non_zero, "optional.none": _f_opt_none,
     "hasValue": _f_has_value, "value": _f_value,
     **{g: _ts_getter(g) for g in _TS_GETTERS},
+    "quantity": _f_quantity, "isQuantity": _f_is_quantity, "isInteger": _f_q_is_integer,
+    "asInteger": _f_q_as_integer, "asApproximateFloat": _f_q_as_float, "sign": _f_q_sign, "add": _f_q_add,
+    "sub": _f_q_sub, "isGreaterThan": _f_q_greater, "isLessThan": _f_q_less, "compareTo": _f_q_compare,
 })
 
 
@@ -2824,8 +2993,9 @@ def _regex(pattern: str) -> re.Pattern:
 
 
 class _Compiler:
-    def __init__(self, src: _Source, variables: Sequence[str]):
+    def __init__(self, src: _Source, variables: Sequence[str], fields: Mapping[str, frozenset]):
         self.src = src
+        self.fields = fields        # declared variables that are objects with known fields (a policy's variables)
         self.nslots = 0
         self.var_slots: Dict[str, int] = {}
         for v in variables:
@@ -2901,7 +3071,12 @@ class _Compiler:
                     tv = _TYPE_VALUES[_TYPE_IDENTS[root_name]]
                     return "type", (lambda ctx: tv), tv
                 raise self.error(f"undeclared reference to '{root_name}' (in container '')", node)
-        ot, of, _ = self.visit(node.operand, scope)
+        operand = node.operand
+        if isinstance(operand, _Ident) and operand.name in self.fields and \
+                not (not operand.root and operand.name in scope) and node.field not in self.fields[operand.name]:
+            # cel-go places a selection at its '.'
+            raise self.src.error(f"undefined field '{node.field}'", self.src.text.rfind(".", 0, node.pos))
+        ot, of, _ = self.visit(operand, scope)
         field = node.field
         if node.test_only:
             if not (ot == _DYN or (isinstance(ot, tuple) and ot[0] in ("map", "optional"))):
@@ -3372,6 +3547,18 @@ class _Compiler:
             res = ("map", t1, bodies[-1][0])
         return res, fn, _NOCONST
 
+    def v_bind(self, node: _Bind, scope: Mapping[str, Tuple[int, Any]]) -> Tuple[Any, Fn, Any]:
+        it, init_fn, _ = self.visit(node.init, scope)
+        slot = self.alloc()
+        inner = dict(scope)
+        inner[node.var] = (slot, it)
+        bt, body_fn, _ = self.visit(node.body, inner)
+
+        def bind(ctx: _Ctx) -> Any:
+            ctx.vars[slot] = init_fn(ctx)
+            return body_fn(ctx)
+        return bt, bind, _NOCONST
+
     def opt_macro(self, node: _Compr, rt: Any, rf: Fn, scope: Mapping[str, Tuple[int, Any]]) -> Tuple[Any, Fn, Any]:
         if not (rt == _DYN or (isinstance(rt, tuple) and rt[0] == "optional")):
             raise self.error(f"macro '{node.kind}' requires an optional receiver, got '{_tstr(rt)}'", node)
@@ -3551,6 +3738,7 @@ _VISITORS: Mapping[type, Callable[..., Tuple[Any, Fn, Any]]] = types.MappingProx
     _Lit: _Compiler.v_lit, _Ident: _Compiler.v_ident, _Select: _Compiler.v_select, _Index: _Compiler.v_index,
     _ListLit: _Compiler.v_list, _MapLit: _Compiler.v_map, _Cond: _Compiler.v_cond, _Logic: _Compiler.v_logic,
     _Unary: _Compiler.v_unary, _Binary: _Compiler.v_binary, _Call: _Compiler.v_call, _Compr: _Compiler.v_compr,
+    _Bind: _Compiler.v_bind,
 })
 
 
@@ -3606,22 +3794,27 @@ class Program:
 
 
 @functools.lru_cache(maxsize=2048)
-def _compile_cached(expression: str, variables: Tuple[str, ...]) -> Program:
+def _compile_cached(expression: str, variables: Tuple[str, ...],
+                    fields: Tuple[Tuple[str, frozenset], ...] = ()) -> Program:
     if len(expression) > MAX_EXPRESSION_LENGTH:
         raise CELCompileError(f"expression of {len(expression)} code points exceeds the limit of "
                               f"{MAX_EXPRESSION_LENGTH}")
     src = _Source(expression)
     try:
         ast = _Parser(src).parse()
-        comp = _Compiler(src, variables)
+        comp = _Compiler(src, variables, dict(fields))
         rtype, fn, _ = comp.visit(ast, {})
     except RecursionError:
         raise CELCompileError("expression is nested too deeply") from None
     return Program(expression, variables, fn, comp.nslots, comp.var_slots, rtype, frozenset(comp.referenced))
 
 
-def compile(expression: str, variables: Sequence[str] = ("self", "oldSelf")) -> Program:  # noqa: A001
-    """Parse and check ``expression``; raises :class:`CELCompileError` for anything outside the supported subset."""
+def compile(expression: str, variables: Sequence[str] = ("self", "oldSelf"),  # noqa: A001
+            fields: Optional[Mapping[str, Iterable[str]]] = None) -> Program:
+    """Parse and check ``expression``; raises :class:`CELCompileError` for anything outside the supported subset.
+
+    ``fields`` declares variables that are objects with a known set of fields (a policy's ``variables``): selecting
+    any other field of them is ``undefined field``."""
     if not isinstance(expression, str):
         raise CELCompileError(f"expression must be a string, not {type(expression).__name__}")
     if isinstance(variables, str):
@@ -3629,7 +3822,8 @@ def compile(expression: str, variables: Sequence[str] = ("self", "oldSelf")) -> 
     for v in variables:
         if not isinstance(v, str) or not _IDENT_RE.fullmatch(v) or v in _KEYWORDS or v in _RESERVED:
             raise CELCompileError(f"invalid variable name {v!r}")
-    return _compile_cached(expression, tuple(variables))
+    frozen = tuple(sorted((k, frozenset(v)) for k, v in (fields or {}).items()))
+    return _compile_cached(expression, tuple(variables), frozen)
 
 
 def evaluate(expression: str, activation: Optional[Mapping[str, Any]] = None,

@@ -226,7 +226,35 @@ def _default_crd(obj: dict) -> None:
             names.setdefault("listKind", names["kind"] + "List")
 
 
+def _default_match_resources(match: dict) -> None:
+    """admissionregistration v1 SetDefaults_MatchResources, and SetDefaults_Rule for each rule."""
+    match.setdefault("matchPolicy", "Equivalent")
+    match.setdefault("namespaceSelector", {})
+    match.setdefault("objectSelector", {})
+    for field in ("resourceRules", "excludeResourceRules"):
+        for rule in match.get(field) or ():
+            if isinstance(rule, dict):
+                rule.setdefault("scope", "*")
+
+
+def _default_validating_admission_policy(obj: dict) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("failurePolicy", "Fail")
+        if isinstance(spec.get("matchConstraints"), dict):
+            _default_match_resources(spec["matchConstraints"])
+
+
+def _default_validating_admission_policy_binding(obj: dict) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict) and isinstance(spec.get("matchResources"), dict):
+        _default_match_resources(spec["matchResources"])
+
+
 DEFAULTERS["scheduling.k8s.io/PriorityClass"] = _default_priority_class
+DEFAULTERS["admissionregistration.k8s.io/ValidatingAdmissionPolicy"] = _default_validating_admission_policy
+DEFAULTERS["admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding"] = \
+    _default_validating_admission_policy_binding
 DEFAULTERS["apiextensions.k8s.io/CustomResourceDefinition"] = _default_crd
 CREATE_ONLY: Dict[str, Callable[[dict], None]] = {
     "/Namespace": _default_namespace, "/Pod": _initial_pod_status, "/PersistentVolume": _pending_volume,
@@ -316,6 +344,12 @@ def validate(group: str, kind: str, obj: dict) -> List[Cause]:
         return customresource.validate_crd(obj, None)
     if key in ("/ConfigMap", "/Secret"):
         return _validate_config_keys(obj)
+    if key == "admissionregistration.k8s.io/ValidatingAdmissionPolicy":
+        from apiserver.admission import policyvalidation
+        return policyvalidation.validate_policy(obj)
+    if key == "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding":
+        from apiserver.admission import policyvalidation
+        return policyvalidation.validate_binding(obj)
     if key == "/Pod":
         return _validate_pod_spec(obj.get("spec"), "spec")
     if key in ("apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet"):
