@@ -34,7 +34,16 @@ def factories() -> Dict[str, Callable[[PluginContext], Any]]:
         from apiserver.admission.namespacelifecycle import NamespaceLifecycle
         return NamespaceLifecycle(ctx)
 
-    return {"NamespaceLifecycle": namespace_lifecycle}
+    def mutating_webhook(ctx):
+        from apiserver.admission.webhook.mutating import MutatingWebhook
+        return MutatingWebhook(ctx)
+
+    def validating_webhook(ctx):
+        from apiserver.admission.webhook.validating import ValidatingWebhook
+        return ValidatingWebhook(ctx)
+
+    return {"NamespaceLifecycle": namespace_lifecycle, "MutatingAdmissionWebhook": mutating_webhook,
+            "ValidatingAdmissionWebhook": validating_webhook}
 
 
 def registered() -> List[str]:
