@@ -583,16 +583,79 @@ def test_dry_run_reaches_only_webhooks_without_side_effects(srv, configs, hook_s
                                                             "dryRun": ["All"]}
     assert srv.request("GET", f"/api/v1/namespaces/{ns}/configmaps/dry")[0] == 404
 
-    # sideEffects Some is no longer accepted in v1, but stored configurations can still have it (v1beta1 days)
+    # sideEffects Some is no longer accepted in v1, but configurations stored before (v1beta1) can still have it
     hook = configs.webhook("some.example.com", "/none", ns, sideEffects="Some",
                            objectSelector={"matchLabels": {"case": "some"}})
-    configs.validating("side-effects", hook)
+    code, _, body = srv.request("POST", f"{ADMISSION}/validatingwebhookconfigurations", {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "side-effects"}, "webhooks": [hook]})
+    assert code == 422 and 'Unsupported value: \\"Some\\": supported values: \\"None\\", \\"NoneOnDryRun\\"' \
+        in body.decode(), body
+    srv.config.store.create("/registry/validatingwebhookconfigurations/side-effects", json.dumps({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "side-effects", "uid": "0b6a4e1c-3c1e-4a57-9d7e-2f1ad6f3a111"},
+        "webhooks": [hook]}).encode())
+    configs.created.append(f"{ADMISSION}/validatingwebhookconfigurations/side-effects")
+    configs.wait("ValidatingWebhookConfiguration", "side-effects", present=True)
     before = len(hook_server.requests("/none"))
     code, _, status = create_configmap(srv, ns, "dry2", query="?dryRun=All", labels={"case": "some"})
     assert code == 400
     assert status["message"] == 'admission webhook "some.example.com" does not support dry run'
     assert len(hook_server.requests("/none")) == before
     assert create_configmap(srv, ns, "wet", labels={"case": "some"})[0] == 201
+
+
+# -- the configurations themselves
+
+
+def test_configurations_are_defaulted_and_validated(srv, configs, hook_server):
+    created = configs.mutating("defaults", {
+        "name": "defaults.example.com", "clientConfig": {"service": {"namespace": "default", "name": "hook"}},
+        "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}],
+        "sideEffects": "None", "admissionReviewVersions": ["v1"]})
+    hook = created["webhooks"][0]
+    assert hook == {
+        "name": "defaults.example.com",
+        "clientConfig": {"service": {"namespace": "default", "name": "hook", "port": 443}},
+        "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+                   "scope": "*"}],
+        "sideEffects": "None", "admissionReviewVersions": ["v1"], "failurePolicy": "Fail",
+        "matchPolicy": "Equivalent", "namespaceSelector": {}, "objectSelector": {}, "timeoutSeconds": 10,
+        "reinvocationPolicy": "Never"}
+
+    bad = {"name": "bad", "clientConfig": {"url": "http://127.0.0.1/x"},
+           "rules": [{"operations": ["CREATE", "*"], "apiGroups": [""], "apiVersions": ["v1"],
+                      "resources": ["*", "pods"]}],
+           "timeoutSeconds": 31, "admissionReviewVersions": ["v2"],
+           "namespaceSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]},
+           "matchConditions": [{"name": "c", "expression": "object.metadata.name =="}]}
+    code, _, body = srv.request("POST", f"{ADMISSION}/validatingwebhookconfigurations", {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "bad"}, "webhooks": [bad, dict(bad, name="x.example.com"),
+                                                  dict(bad, name="x.example.com")]})
+    assert code == 422, body
+    status = json.loads(body)
+    causes = {(c["field"], c["message"]) for c in status["details"]["causes"]}
+    assert ("webhooks[0].name", 'Invalid value: "bad": should be a domain with at least three segments separated '
+                                "by dots") in causes
+    assert ("webhooks[0].rules[0].operations", 'Invalid value: []admissionregistration.OperationType{"CREATE", '
+                                               '"*"}: if \'*\' is present, must not specify other operations') in causes
+    assert ("webhooks[0].rules[0].resources", 'Invalid value: []string{"*", "pods"}: if \'*\' is present, must not '
+                                              "specify other resources without subresources") in causes
+    assert ("webhooks[0].sideEffects", "Required value: must specify one of None, NoneOnDryRun") in causes
+    assert ("webhooks[0].timeoutSeconds", "Invalid value: 31: the timeout value must be between 1 and 30 seconds") \
+        in causes
+    assert ("webhooks[0].namespaceSelector.matchExpressions[0].values",
+            "Required value: must be specified when `operator` is 'In' or 'NotIn'") in causes
+    assert ("webhooks[0].clientConfig.url", 'Invalid value: "http": \'https\' is the only allowed URL scheme; '
+                                            "desired format: https://host[/path]") in causes
+    assert ("webhooks[0].admissionReviewVersions", 'Invalid value: []string{"v2"}: must include at least one of v1, '
+                                                   "v1beta1") in causes
+    assert any(field == "webhooks[0].matchConditions[0].expression" and message.startswith(
+        'Invalid value: "object.metadata.name ==": compilation failed: ') for field, message in causes)
+    assert ("webhooks[2].name", 'Duplicate value: "x.example.com"') in causes
+    assert status["message"].startswith('ValidatingWebhookConfiguration.admissionregistration.k8s.io "bad" is '
+                                        "invalid: [")
 
 
 # -- the request
