@@ -551,6 +551,29 @@ def test_rules_operations_resources_and_scope(srv, configs, hook_server, ns):
     assert not match(dict(namespaces, scope="Namespaced"), plural="namespaces", namespace="x")
 
 
+def test_match_policy_equivalent_sends_the_matched_version(srv, configs, hook_server, ns):
+    """events.k8s.io/v1 and core v1 Events are one stored resource: a rule for the first matches the second under
+    matchPolicy Equivalent (the default), and the webhook gets and patches the object in the version it asked for."""
+    hook_server.handlers["/events"] = lambda request: patch_of([{"op": "replace", "path": "/note",
+                                                                 "value": "patched as " + request["kind"]["group"]}])
+    rule = {"operations": ["CREATE"], "apiGroups": ["events.k8s.io"], "apiVersions": ["v1"], "resources": ["events"]}
+    configs.mutating("events-equivalent", configs.webhook("equivalent.example.com", "/events", ns, rules=[rule]))
+    configs.mutating("events-exact", configs.webhook("exact.example.com", "/exact", ns, rules=[rule],
+                                                     matchPolicy="Exact"))
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1"}, "reason": "Test", "type": "Normal",
+             "message": "hello", "involvedObject": {"kind": "Pod", "name": "p", "namespace": ns}}
+    code, _, body = srv.request("POST", f"/api/v1/namespaces/{ns}/events", event)
+    assert code == 201, body
+    assert json.loads(body)["message"] == "patched as events.k8s.io"
+    request = hook_server.requests("/events")[-1]
+    assert request["kind"] == {"group": "events.k8s.io", "version": "v1", "kind": "Event"}
+    assert request["resource"] == {"group": "events.k8s.io", "version": "v1", "resource": "events"}
+    assert request["requestKind"] == {"group": "", "version": "v1", "kind": "Event"}
+    assert request["requestResource"] == {"group": "", "version": "v1", "resource": "events"}
+    assert request["object"]["apiVersion"] == "events.k8s.io/v1" and request["object"]["note"] == "hello"
+    assert hook_server.requests("/exact") == []
+
+
 def test_match_conditions(srv, configs, hook_server, ns):
     hook_server.handlers["/deny"] = lambda request: {"allowed": False, "status": {"code": 403, "message": "denied"}}
     configs.validating("conditions", configs.webhook(
