@@ -115,6 +115,15 @@ def make_ca_and_serving_cert(directory) -> tuple:
     return pki.cert_to_pem(ca_der), str(cert_file), str(key_file)
 
 
+def other_ca_bundle() -> str:
+    """The caBundle of a CA that signed nothing the webhook server serves."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = pki.PrivateKey.generate()
+    der = pki.make_certificate(subject_cn="other-ca", public_key=key.public_key, issuer_key=key, usage="ca",
+                               not_before=now - datetime.timedelta(hours=1), not_after=now + datetime.timedelta(days=1))
+    return base64.b64encode(pki.cert_to_pem(der)).decode()
+
+
 # -- fixtures
 
 
@@ -469,6 +478,46 @@ def test_invalid_responses_and_unreachable_services_are_call_failures(srv, confi
     assert code == 500 and "webhook does not accept known AdmissionReview versions" in status["message"]
 
 
+def test_server_certificate_is_verified_against_the_ca_bundle(srv, configs, hook_server, ns):
+    hook_server.handlers["/tls"] = lambda request: None
+    url = hook_server.url("/tls")
+    no_bundle = configs.webhook("nobundle.example.com", "/tls", ns, objectSelector={"matchLabels": {"case": "none"}})
+    del no_bundle["clientConfig"]["caBundle"]   # the public roots (certifi), which do not know the test CA
+    other_ca = other_ca_bundle()
+    wrong_bundle = configs.webhook("wrongbundle.example.com", "/tls", ns,
+                                   objectSelector={"matchLabels": {"case": "wrong"}})
+    wrong_bundle["clientConfig"]["caBundle"] = other_ca
+    by_name = configs.webhook("byname.example.com", namespace=ns, url=url.replace("127.0.0.1", "localhost"),
+                              objectSelector={"matchLabels": {"case": "name"}})
+    configs.validating("tls", no_bundle, wrong_bundle, by_name)
+    for case, name in (("none", "nobundle.example.com"), ("wrong", "wrongbundle.example.com")):
+        code, _, status = create_configmap(srv, ns, case, labels={"case": case})
+        assert code == 500
+        assert status["message"] == (f'Internal error occurred: failed calling webhook "{name}": failed to call '
+                                     f'webhook: Post "{url}?timeout=10s": tls: failed to verify certificate: x509: '
+                                     "certificate signed by unknown authority")
+    # the certificate names localhost too
+    assert create_configmap(srv, ns, "name", labels={"case": "name"})[0] == 201
+
+
+def test_configuration_changes_reach_admission(srv, configs, hook_server, ns):
+    hook_server.handlers["/one"] = lambda request: {"allowed": False, "status": {"message": "one"}}
+    hook_server.handlers["/two"] = lambda request: {"allowed": False, "status": {"message": "two"}}
+    created = configs.validating("changing", configs.webhook("changing.example.com", "/one", ns))
+    assert create_configmap(srv, ns, "a")[2]["message"].endswith(": one")
+    created["webhooks"][0]["clientConfig"]["url"] = hook_server.url("/two")
+    code, _, body = srv.request("PUT", f"{ADMISSION}/validatingwebhookconfigurations/changing", created)
+    assert code == 200, body
+    deadline = time.monotonic() + 5
+    while create_configmap(srv, ns, "a")[2]["message"].endswith(": one"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert create_configmap(srv, ns, "a")[2]["message"].endswith(": two")
+    assert srv.request("DELETE", f"{ADMISSION}/validatingwebhookconfigurations/changing")[0] == 200
+    configs.wait("ValidatingWebhookConfiguration", "changing", present=False)
+    assert create_configmap(srv, ns, "a")[0] == 201
+
+
 # -- matching
 
 
@@ -577,19 +626,26 @@ def test_match_policy_equivalent_sends_the_matched_version(srv, configs, hook_se
 def test_match_conditions(srv, configs, hook_server, ns):
     hook_server.handlers["/deny"] = lambda request: {"allowed": False, "status": {"code": 403, "message": "denied"}}
     configs.validating("conditions", configs.webhook(
-        "cel.example.com", "/deny", ns,
+        "cel.example.com", "/deny", ns, objectSelector={"matchLabels": {"case": "conditions"}},
         matchConditions=[{"name": "not-skipped", "expression": "object.metadata.name != 'skip-me'"},
                          {"name": "by-user", "expression": "request.userInfo.username == 'kubernetes-admin'"}]))
-    assert create_configmap(srv, ns, "skip-me")[0] == 201
-    assert create_configmap(srv, ns, "checked")[0] == 403
+    assert create_configmap(srv, ns, "skip-me", labels={"case": "conditions"})[0] == 201
+    assert create_configmap(srv, ns, "checked", labels={"case": "conditions"})[0] == 403
 
     configs.validating("broken-condition", configs.webhook(
         "celerror.example.com", "/deny", ns, objectSelector={"matchLabels": {"case": "error"}},
         matchConditions=[{"name": "bad", "expression": "object.metadata.nothere == 'x'"}]))
-    code, _, status = create_configmap(srv, ns, "skip-me", labels={"case": "error"})
+    code, _, status = create_configmap(srv, ns, "failed", labels={"case": "error"})
     assert code == 403
-    assert status["message"].startswith('configmaps "skip-me" is forbidden: expression '
-                                        "'object.metadata.nothere == 'x'' resulted in error: ")
+    assert status == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": 'configmaps "failed" is forbidden: expression \'object.metadata.nothere == \'x\'\' '
+                                 "resulted in error: no such key: nothere", "reason": "Forbidden",
+                      "details": {"name": "failed", "kind": "configmaps"}, "code": 403}
+    # with failurePolicy Ignore an evaluation error skips the webhook
+    configs.validating("ignored-condition", configs.webhook(
+        "celignore.example.com", "/deny", ns, objectSelector={"matchLabels": {"case": "ignore"}},
+        failurePolicy="Ignore", matchConditions=[{"name": "bad", "expression": "object.metadata.nothere == 'x'"}]))
+    assert create_configmap(srv, ns, "ignored", labels={"case": "ignore"})[0] == 201
 
 
 # -- dry run and side effects
