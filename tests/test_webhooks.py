@@ -38,6 +38,8 @@ class WebhookServer:
         self.handlers: Dict[str, Callable[[dict], Optional[dict]]] = {}
         self.received: Dict[str, List[dict]] = {}
         self.queries: List[str] = []
+        self.peers: Dict[str, List[int]] = {}   # path -> client port of every request (keep-alive reuse)
+        self.drop_after: set = set()            # paths whose connection is closed after answering, unannounced
         self.lock = threading.Lock()
         outer = self
 
@@ -53,6 +55,7 @@ class WebhookServer:
                 with outer.lock:
                     outer.received.setdefault(path, []).append(review)
                     outer.queries.append(query)
+                    outer.peers.setdefault(path, []).append(self.client_address[1])
                 handler = outer.handlers.get(path, lambda request: None)
                 answer = handler(review["request"])
                 if isinstance(answer, bytes):   # a raw body: a broken webhook
@@ -68,6 +71,8 @@ class WebhookServer:
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                    if path in outer.drop_after:
+                        self.close_connection = True
                 except OSError:
                     pass   # the API server gave up waiting (timeout tests)
 
@@ -516,6 +521,22 @@ def test_configuration_changes_reach_admission(srv, configs, hook_server, ns):
     assert srv.request("DELETE", f"{ADMISSION}/validatingwebhookconfigurations/changing")[0] == 200
     configs.wait("ValidatingWebhookConfiguration", "changing", present=False)
     assert create_configmap(srv, ns, "a")[0] == 201
+
+
+def test_connections_to_a_webhook_are_kept_alive(srv, configs, hook_server, ns):
+    hook_server.handlers["/alive"] = hook_server.handlers["/dropped"] = lambda request: None
+    configs.validating("keepalive", configs.webhook("alive.example.com", "/alive", ns,
+                                                    objectSelector={"matchLabels": {"case": "alive"}}),
+                       configs.webhook("dropped.example.com", "/dropped", ns,
+                                       objectSelector={"matchLabels": {"case": "dropped"}}))
+    for i in range(3):
+        assert create_configmap(srv, ns, f"alive-{i}", labels={"case": "alive"})[0] == 201
+    assert len(hook_server.peers["/alive"]) == 3 and len(set(hook_server.peers["/alive"])) == 1
+    # a connection the server closed while idle is replaced, and the call succeeds
+    hook_server.drop_after.add("/dropped")
+    for i in range(3):
+        assert create_configmap(srv, ns, f"dropped-{i}", labels={"case": "dropped"})[0] == 201
+    assert len(set(hook_server.peers["/dropped"])) == 3
 
 
 # -- matching

@@ -34,6 +34,7 @@ EXEMPT_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"
                 "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding")
 DEFAULT_TIMEOUT = 10
 MATCH_CONDITION_VARIABLES = ("object", "oldObject", "request")
+MAX_IDLE_CONNECTIONS = 4
 
 
 def is_exempt(attrs: Attributes) -> bool:
@@ -66,6 +67,8 @@ class Hook:
         self.match_conditions = [c for c in _list(spec.get("matchConditions")) if isinstance(c, dict)]
         self._programs: Optional[List[Tuple[str, Any, Optional[str]]]] = None
         self._tls: Optional[Tuple[Optional[ssl.SSLContext], str]] = None
+        self._idle: list = []      # keep-alive connections to the webhook's server
+        self._closed = False
         self._lock = threading.Lock()
 
     @property
@@ -92,6 +95,27 @@ class Hook:
             if self._tls is None:
                 self._tls = _tls_context(self.client_config.get("caBundle"))
             return self._tls
+
+
+    def take_connection(self):
+        """An idle keep-alive connection to the webhook, or None."""
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def return_connection(self, conn) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections (the configuration changed: this accessor is no longer used)."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 def _list(value) -> list:
@@ -168,7 +192,9 @@ class WebhookSource:
         return self._stop.is_set() or (self._outer_stop is not None and self._outer_stop.is_set())
 
     def _publish(self):
-        self._hooks = build_hooks(list(self._configs.values()), self.mutating)
+        old, self._hooks = self._hooks, build_hooks(list(self._configs.values()), self.mutating)
+        for hook in old:
+            hook.close()
 
     def _run(self):
         while not self._stopped():
@@ -210,6 +236,8 @@ class WebhookSource:
         if watcher is not None:
             watcher.stop()
         self._thread.join(timeout=5)
+        for hook in self._hooks:
+            hook.close()
 
 
 # -- matching

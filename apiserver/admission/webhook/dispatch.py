@@ -11,6 +11,7 @@ import base64
 import binascii
 import http.client
 import json
+import select
 import socket
 import ssl
 import time
@@ -241,6 +242,8 @@ def _transport_error(err: BaseException, host: str, port: int) -> str:
         return f"tls: failed to verify certificate: x509: {message}"
     if isinstance(err, socket.gaierror):
         return f"dial tcp: lookup {host}: no such host"
+    if isinstance(err, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        return "EOF"
     if isinstance(err, ssl.SSLError):
         return f"tls: {err.reason or err}"
     if isinstance(err, (ConnectionResetError, BrokenPipeError)):
@@ -274,6 +277,22 @@ def _error_body(code: int, body: bytes) -> str:
     return f"the server responded with the status code {code} but did not return more information"
 
 
+def _idle_connection(hook: Hook):
+    """A kept-alive connection the server has not closed meanwhile (an idle socket that is readable has seen
+    the server's close, or something unasked for)."""
+    while True:
+        conn = hook.take_connection()
+        if conn is None or conn.sock is None:
+            return None
+        try:
+            readable = select.select([conn.sock], [], [], 0)[0]
+        except (OSError, ValueError):
+            readable = [conn.sock]
+        if not readable:
+            return conn
+        conn.close()
+
+
 def post(hook: Hook, review: dict) -> dict:
     """POST the review and decode the answer; any failure is a CallingError."""
     parts = _endpoint(hook)
@@ -295,21 +314,38 @@ def post(hook: Hook, review: dict) -> dict:
             raise socket.timeout("deadline")
         return left
 
-    conn = http.client.HTTPSConnection(host, port, context=context, timeout=remaining())
-    try:
-        conn.connect()
-        conn.sock.settimeout(remaining())
-        conn.request("POST", path, body=body, headers={
-            "Content-Type": "application/json", "Accept": "application/json, */*", "User-Agent": USER_AGENT})
-        conn.sock.settimeout(remaining())
-        resp = conn.getresponse()
-        data = resp.read(MAX_RESPONSE_BYTES + 1)
-        remaining()
-    except (OSError, http.client.HTTPException) as err:
-        raise CallingError(hook.name, f"failed to call webhook: Post {_go_quote(url)}: "
-                                      f"{_transport_error(err, host, port)}") from None
-    finally:
-        conn.close()
+    headers = {"Content-Type": "application/json", "Accept": "application/json, */*", "User-Agent": USER_AGENT}
+    for attempt in range(2):
+        conn, reused = _idle_connection(hook), True
+        keep = False
+        try:
+            if conn is None:
+                conn, reused = http.client.HTTPSConnection(host, port, context=context, timeout=remaining()), False
+                conn.connect()
+            conn.sock.settimeout(remaining())
+            conn.request("POST", path, body=body, headers=headers)
+            conn.sock.settimeout(remaining())
+            resp = conn.getresponse()
+            data = resp.read(MAX_RESPONSE_BYTES + 1)
+            remaining()
+            keep = resp.isclosed() and not resp.will_close
+            break
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ssl.SSLEOFError,
+                ssl.SSLZeroReturnError) as err:
+            # the server closed an idle keep-alive connection before reading this request: try a new one
+            if reused and attempt == 0:
+                continue
+            raise CallingError(hook.name, f"failed to call webhook: Post {_go_quote(url)}: "
+                                          f"{_transport_error(err, host, port)}") from None
+        except (OSError, http.client.HTTPException) as err:
+            raise CallingError(hook.name, f"failed to call webhook: Post {_go_quote(url)}: "
+                                          f"{_transport_error(err, host, port)}") from None
+        finally:
+            if conn is not None:
+                if keep:
+                    hook.return_connection(conn)
+                else:
+                    conn.close()
     if len(data) > MAX_RESPONSE_BYTES:
         raise CallingError(hook.name, f"failed to call webhook: Post {_go_quote(url)}: the response is larger than "
                                       f"{MAX_RESPONSE_BYTES} bytes")
