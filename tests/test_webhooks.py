@@ -764,12 +764,12 @@ def test_configurations_are_defaulted_and_validated(srv, configs, hook_server):
 def test_admission_review_request_payload(srv, configs, hook_server, ns):
     hook_server.handlers["/record"] = lambda request: None
     configs.validating("record", configs.webhook("record.example.com", "/record", ns))
-    code, _, created = create_configmap(srv, ns, "cm", data={"k": "v"})
+    code, _, created = create_configmap(srv, ns, "cm", query="?fieldManager=tester", data={"k": "v"})
     assert code == 201
     created["data"]["k"] = "w"
     code, _, body = srv.request("PUT", f"/api/v1/namespaces/{ns}/configmaps/cm", created)
     assert code == 200, body
-    assert srv.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/cm")[0] == 200
+    assert srv.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps/cm?propagationPolicy=Background")[0] == 200
 
     create, update, delete = hook_server.requests("/record")[-3:]
     for request in (create, update, delete):
@@ -784,13 +784,23 @@ def test_admission_review_request_payload(srv, configs, hook_server, ns):
     assert "subResource" not in create
     assert create["operation"] == "CREATE" and create["oldObject"] is None
     assert create["object"]["data"] == {"k": "v"} and create["object"]["metadata"]["uid"]
-    assert create["options"] == {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"}
+    assert create["options"] == {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "tester"}
     assert update["operation"] == "UPDATE"
     assert update["oldObject"]["data"] == {"k": "v"} and update["object"]["data"] == {"k": "w"}
-    assert update["options"]["kind"] == "UpdateOptions"
+    assert update["options"] == {"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1"}
     assert delete["operation"] == "DELETE" and delete["object"] is None
     assert delete["oldObject"]["data"] == {"k": "w"}
-    assert delete["options"]["kind"] == "DeleteOptions"
+    assert delete["options"] == {"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1",
+                                 "propagationPolicy": "Background"}
+
+    # a patch is an UPDATE with PatchOptions
+    assert create_configmap(srv, ns, "patched")[0] == 201
+    code, _, body = srv.request("PATCH", f"/api/v1/namespaces/{ns}/configmaps/patched?fieldManager=patcher",
+                                b'{"data":{"p":"1"}}', headers={"Content-Type": "application/merge-patch+json"})
+    assert code == 200, body
+    patch = hook_server.requests("/record")[-1]
+    assert patch["operation"] == "UPDATE" and patch["object"]["data"] == {"p": "1"}
+    assert patch["options"] == {"kind": "PatchOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "patcher"}
     assert len({create["uid"], update["uid"], delete["uid"]}) == 3
 
 
