@@ -222,6 +222,7 @@ class Configs:
         for path in self.created:
             kind = "MutatingWebhookConfiguration" if "mutating" in path else "ValidatingWebhookConfiguration"
             self.wait(kind, path.rsplit("/", 1)[1], present=False)
+        self.created.clear()
 
 
 @pytest.fixture
@@ -375,7 +376,6 @@ def test_mutating_webhooks_run_in_configuration_name_order_and_reinvoke_if_neede
     # with reinvocationPolicy Never (the default) there is no second round
     calls.clear()
     configs.cleanup()
-    configs.created.clear()
     configs.mutating("b-second", configs.webhook("second.example.com", "/second", ns, operations=["CREATE"]))
     configs.mutating("a-first", configs.webhook("first.example.com", "/first", ns, operations=["CREATE"]))
     assert create_configmap(srv, ns, "cm2")[0] == 201
@@ -394,7 +394,6 @@ def test_mutating_webhook_patch_errors(srv, configs, hook_server, ns):
 
     # a patch on DELETE cannot be applied to anything
     configs.cleanup()
-    configs.created.clear()
     assert create_configmap(srv, ns, "cm")[0] == 201
     hook_server.handlers["/delete-patch"] = lambda request: patch_of(
         [{"op": "add", "path": "/metadata/labels", "value": {}}])
@@ -579,7 +578,6 @@ def test_namespace_selector_and_object_selector(srv, configs, hook_server, ns):
     # ... and so is removing it from an object that has it (seen only through the old object)
     hook_server.handlers["/allow-create"] = lambda request: None
     configs.cleanup()
-    configs.created.clear()
     code, _, guarded = create_configmap(srv, ns, "was-guarded", labels={"guarded": "true"})
     assert code == 201
     configs.validating("by-object", configs.webhook(
@@ -802,6 +800,25 @@ def test_admission_review_request_payload(srv, configs, hook_server, ns):
     assert patch["operation"] == "UPDATE" and patch["object"]["data"] == {"p": "1"}
     assert patch["options"] == {"kind": "PatchOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "patcher"}
     assert len({create["uid"], update["uid"], delete["uid"]}) == 3
+
+
+def test_namespace_requests_name_their_namespace_except_on_create(srv, configs, hook_server, ns):
+    hook_server.handlers["/namespaces"] = lambda request: None
+    configs.validating("namespaces", configs.webhook("namespaces.example.com", "/namespaces", resources=["namespaces"],
+                                                     objectSelector={"matchLabels": {"watched": ns}}))
+    name = f"{ns}-watched"
+    code, _, body = srv.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                               "metadata": {"name": name, "labels": {"watched": ns}}})
+    assert code == 201, body
+    namespace = json.loads(body)
+    namespace["metadata"]["annotations"] = {"a": "b"}
+    assert srv.request("PUT", f"/api/v1/namespaces/{name}", namespace)[0] == 200
+    assert srv.request("DELETE", f"/api/v1/namespaces/{name}")[0] == 200
+    create, update, delete = hook_server.requests("/namespaces")[-3:]
+    assert (create["operation"], "namespace" in create) == ("CREATE", False)
+    assert (update["operation"], update["namespace"]) == ("UPDATE", name)
+    assert (delete["operation"], delete["namespace"]) == ("DELETE", name)
+    assert create["kind"] == {"group": "", "version": "v1", "kind": "Namespace"}
 
 
 def test_python_client_sees_denials_and_warnings(srv, configs, hook_server, ns):
