@@ -347,6 +347,23 @@ def test_mutating_webhook_patch_is_applied_and_stored(srv, configs, hook_server,
     assert seen["kind"] == "ConfigMap" and seen["apiVersion"] == "v1" and seen["data"] == {"a": "1"}
 
 
+def test_mutating_webhooks_see_the_defaulted_object(srv, configs, hook_server, ns):
+    hook_server.handlers["/deployments"] = lambda request: patch_of(
+        [{"op": "replace", "path": "/spec/revisionHistoryLimit", "value": 3}])
+    rule = {"operations": ["CREATE"], "apiGroups": ["apps"], "apiVersions": ["v1"], "resources": ["deployments"]}
+    configs.mutating("deployments", configs.webhook("deployments.example.com", "/deployments", ns, rules=[rule]))
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                  "spec": {"selector": {"matchLabels": {"app": "d"}},
+                           "template": {"metadata": {"labels": {"app": "d"}},
+                                        "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    code, _, body = srv.request("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", deployment)
+    assert code == 201, body
+    assert json.loads(body)["spec"]["revisionHistoryLimit"] == 3
+    seen = hook_server.requests("/deployments")[-1]["object"]
+    assert seen["spec"]["replicas"] == 1 and seen["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert seen["spec"]["revisionHistoryLimit"] == 10
+
+
 def test_mutating_webhooks_run_in_configuration_name_order_and_reinvoke_if_needed(srv, configs, hook_server, ns):
     calls = []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import http.client
 import json
 import select
@@ -175,9 +176,23 @@ def admission_request(invocation: Invocation, attrs: Attributes, uid: str, obj: 
     return request
 
 
-def versioned_objects(invocation: Invocation, attrs: Attributes):
+def defaulted(obj: dict, resource) -> dict:
+    """The object with its type's defaults: upstream decodes request bodies with defaulting, so mutating
+    webhooks see defaulted objects (the registry here defaults after the mutating phase)."""
+    out = copy.deepcopy(obj)
+    if resource.custom:
+        from apiserver.apiextensions import customresource
+        customresource.default(resource, out)
+    else:
+        strategy.apply_defaults(resource.group, resource.kind, out, creating=False)
+    return out
+
+
+def versioned_objects(invocation: Invocation, attrs: Attributes, mutating: bool = False):
     """(object, oldObject) in the version the webhook is called for."""
     obj = None if attrs.operation == DELETE else typed(attrs.obj, attrs.resource)
+    if mutating and obj is not None:
+        obj = defaulted(obj, attrs.resource)
     old = typed(attrs.old, attrs.resource)
     if invocation.converts(attrs):
         obj, old = convert(obj, attrs.resource, invocation.resource), convert(old, attrs.resource,
@@ -425,7 +440,7 @@ def call(hook: Hook, invocation: Invocation, attrs: Attributes, mutating: bool):
     if "v1" not in hook.review_versions:
         raise CallingError(hook.name, "could not create admission objects: webhook does not accept known "
                                       "AdmissionReview versions (v1, v1beta1)")
-    obj, old = versioned_objects(invocation, attrs)
+    obj, old = versioned_objects(invocation, attrs, mutating)
     uid = new_uid()
     review = new_review(admission_request(invocation, attrs, uid, obj, old))
     answer = post(hook, review)

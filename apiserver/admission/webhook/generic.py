@@ -45,7 +45,7 @@ class WebhookPlugin:
 
     def should_call(self, hook: Hook, attrs: Attributes) -> Optional[Invocation]:
         return self.matcher.should_call(hook, attrs, lambda inv: dispatch.admission_request(
-            inv, attrs, "", *dispatch.versioned_objects(inv, attrs)))
+            inv, attrs, "", *dispatch.versioned_objects(inv, attrs, self.mutating)))
 
     def close(self):
         self.source.close()
