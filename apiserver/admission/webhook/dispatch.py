@@ -180,11 +180,14 @@ def defaulted(obj: dict, resource) -> dict:
     """The object with its type's defaults: upstream decodes request bodies with defaulting, so mutating
     webhooks see defaulted objects (the registry here defaults after the mutating phase)."""
     out = copy.deepcopy(obj)
-    if resource.custom:
-        from apiserver.apiextensions import customresource
-        customresource.default(resource, out)
-    else:
-        strategy.apply_defaults(resource.group, resource.kind, out, creating=False)
+    try:
+        if resource.custom:
+            from apiserver.apiextensions import customresource
+            customresource.default(resource, out)
+        else:
+            strategy.apply_defaults(resource.group, resource.kind, out, creating=False)
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return copy.deepcopy(obj)   # a malformed object: validation refuses it later, with its own message
     return out
 
 
@@ -252,6 +255,8 @@ def _transport_error(err: BaseException, host: str, port: int) -> str:
         message = err.verify_message or str(err)
         if err.verify_code in (18, 19, 20, 21):   # self-signed, unknown issuer
             message = "certificate signed by unknown authority"
+        elif err.verify_code == 62:   # hostname mismatch (Go names the certificate's names; Python does not)
+            message = f"certificate is not valid for {host}"
         elif err.verify_code == 10:
             message = "certificate has expired or is not yet valid"
         return f"tls: failed to verify certificate: x509: {message}"
