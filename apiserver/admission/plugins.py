@@ -42,8 +42,17 @@ def factories() -> Dict[str, Callable[[PluginContext], Any]]:
         from apiserver.admission.policy import ValidatingAdmissionPolicy
         return ValidatingAdmissionPolicy(ctx)
 
+    def mutating_webhook(ctx):
+        from apiserver.admission.webhook.mutating import MutatingWebhook
+        return MutatingWebhook(ctx)
+
+    def validating_webhook(ctx):
+        from apiserver.admission.webhook.validating import ValidatingWebhook
+        return ValidatingWebhook(ctx)
+
     return {"NamespaceLifecycle": namespace_lifecycle, "PodSecurity": pod_security,
-            "ValidatingAdmissionPolicy": validating_admission_policy}
+            "ValidatingAdmissionPolicy": validating_admission_policy, "MutatingAdmissionWebhook": mutating_webhook,
+            "ValidatingAdmissionWebhook": validating_webhook}
 
 
 def registered() -> List[str]:

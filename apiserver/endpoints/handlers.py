@@ -262,7 +262,8 @@ class APIHandler:
         manager = req.param("fieldManager") or req.user_agent.split("/", 1)[0]
         if len(manager) > 128:
             raise status.bad_request("fieldManager: Too long: may not be more than 128 bytes")
-        return Options(dry_run=bool(dry_run), field_manager=manager, user=req.user, admission=self.admission)
+        return Options(dry_run=bool(dry_run), field_manager=manager, user=req.user, admission=self.admission,
+                       request_options=_request_options(req, bool(dry_run)))
 
     def decode_body(self, req: Request, r: ResourceDef, opts: Options, allow_kinds=()) -> dict:
         media = neg.content_type(req.headers.get("Content-Type"))
@@ -642,6 +643,7 @@ class APIHandler:
     def delete(self, req: Request, r: ResourceDef, namespace: str, name: str) -> Response:
         opts = self.options(req)
         options = self.delete_options(req)
+        opts.request_options.update((k, v) for k, v in options.items() if k not in ("kind", "apiVersion"))
         result, deleted = self.store(r).delete(namespace, name, options, opts)
         return self.respond(req, r, result, 200, opts)
 
@@ -870,6 +872,24 @@ def bookmark(r: ResourceDef, revision: int, initial_end: bool = False) -> dict:
 def partial(obj: dict, version: str = "v1") -> dict:
     return {"kind": "PartialObjectMetadata", "apiVersion": f"meta.k8s.io/{version}",
             "metadata": obj.get("metadata", {})}
+
+
+def _request_options(req: Request, dry_run: bool) -> dict:
+    """The request's Create/Update/Patch/DeleteOptions as admission webhooks are sent them."""
+    kind = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+            "DELETE": "DeleteOptions"}.get(req.method)
+    if kind is None:
+        return {}
+    options: dict = {"kind": kind, "apiVersion": "meta.k8s.io/v1"}
+    if dry_run:
+        options["dryRun"] = ["All"]
+    if kind != "DeleteOptions":
+        for param in ("fieldManager", "fieldValidation"):
+            if req.param(param):
+                options[param] = req.param(param)
+        if kind == "PatchOptions" and req.param("force") is not None:
+            options["force"] = req.param("force").lower() == "true"
+    return options
 
 
 # -- the scale subresource

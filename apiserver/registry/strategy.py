@@ -256,6 +256,17 @@ DEFAULTERS["admissionregistration.k8s.io/ValidatingAdmissionPolicy"] = _default_
 DEFAULTERS["admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding"] = \
     _default_validating_admission_policy_binding
 DEFAULTERS["apiextensions.k8s.io/CustomResourceDefinition"] = _default_crd
+
+
+def _default_webhook_configuration(obj: dict) -> None:
+    from apiserver.admission.webhook import validation
+    validation.default(obj)
+
+
+DEFAULTERS["admissionregistration.k8s.io/MutatingWebhookConfiguration"] = _default_webhook_configuration
+DEFAULTERS["admissionregistration.k8s.io/ValidatingWebhookConfiguration"] = _default_webhook_configuration
+WEBHOOK_CONFIGURATIONS = ("admissionregistration.k8s.io/MutatingWebhookConfiguration",
+                          "admissionregistration.k8s.io/ValidatingWebhookConfiguration")
 CREATE_ONLY: Dict[str, Callable[[dict], None]] = {
     "/Namespace": _default_namespace, "/Pod": _initial_pod_status, "/PersistentVolume": _pending_volume,
     "/PersistentVolumeClaim": _pending_claim}
@@ -350,6 +361,9 @@ def validate(group: str, kind: str, obj: dict) -> List[Cause]:
     if key == "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding":
         from apiserver.admission import policyvalidation
         return policyvalidation.validate_binding(obj)
+    if key in WEBHOOK_CONFIGURATIONS:
+        from apiserver.admission.webhook import validation
+        return validation.validate(obj, None)
     if key == "/Pod":
         return _validate_pod_spec(obj.get("spec"), "spec")
     if key in ("apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet"):
@@ -371,6 +385,9 @@ def validate_update(group: str, kind: str, new: dict, old: dict) -> List[Cause]:
     if f"{group}/{kind}" == "apiextensions.k8s.io/CustomResourceDefinition":
         from apiserver.apiextensions import customresource
         return customresource.validate_crd(new, old)
+    if f"{group}/{kind}" in WEBHOOK_CONFIGURATIONS:
+        from apiserver.admission.webhook import validation
+        return validation.validate(new, old)
     causes = validate(group, kind, new)
     if f"{group}/{kind}" in ("/ConfigMap", "/Secret") and old.get("immutable"):
         for field in ("data", "binaryData", "immutable"):
