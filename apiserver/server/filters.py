@@ -2,7 +2,8 @@
 ``pkg/endpoints/filters``).
 
 ``GenericAPIServer.build_handler_chain`` stacks them, outermost first: panic recovery → request info →
-shutdown (retry-after, wait groups) → authentication → authorization → max-in-flight → timeout → handler.
+shutdown (retry-after, wait groups) → authentication → audit → authorization → max-in-flight → timeout →
+handler.
 Every response carries an ``Audit-ID`` (set when the request is read) and ``Cache-Control``.
 """
 
@@ -12,7 +13,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-from apiserver import logs
+from apiserver import audit, logs
 from apiserver.auth.authentication import MASTERS, AuthenticationError
 from apiserver.auth.authorization import ALLOW, Attributes, forbidden_message
 from apiserver.duration import parse_duration
@@ -171,7 +172,9 @@ class _CountedPump:
             close()
 
 
-def with_authentication(handler: Handler, authenticator) -> Handler:
+def with_authentication(handler: Handler, authenticator, auditor=None) -> Handler:
+    """Who is asking; a request that fails is answered 401 and audited (WithFailedAuthenticationAudit)."""
+
     def authentication(req: Request) -> Response:
         try:
             user = authenticator.authenticate(req)
@@ -180,11 +183,55 @@ def with_authentication(handler: Handler, authenticator) -> Handler:
                      audit_id=req.audit_id)
             user = None
         if user is None:
-            raise status.unauthorized()
+            err = status.unauthorized()
+            if auditor is not None:
+                auditor.failed_authentication(req, err.status())
+            raise err
         req.user = user
         return handler(req)
 
     return authentication
+
+
+def with_audit(handler: Handler, auditor) -> Handler:
+    """Audit events per the policy (WithAudit): RequestReceived, ResponseStarted for long-running requests,
+    ResponseComplete (when a stream ends), or Panic. Without an auditor (no --audit-log-path) it is not in the
+    chain at all."""
+    if auditor is None:
+        return handler
+
+    def audit_filter(req: Request) -> Response:
+        ctx = auditor.start(req, req.user)
+        if ctx is None:
+            return handler(req)
+        req.audit = ctx
+        ctx.emit(audit.STAGE_REQUEST_RECEIVED)
+        try:
+            resp = handler(req)
+        except status.StatusError as err:
+            resp = Response.error(err)
+        except BaseException as err:
+            audit.record_request_body(ctx, req)
+            ctx.panic(err)
+            raise
+        audit.record_request_body(ctx, req)
+        audit.record_response(ctx, resp)
+        if req.long_running:
+            ctx.emit(audit.STAGE_RESPONSE_STARTED)
+        if resp.stream is None:
+            ctx.emit(audit.STAGE_RESPONSE_COMPLETE)
+        else:
+            resp.stream = _wrap_stream(resp.stream, lambda: ctx.emit(audit.STAGE_RESPONSE_COMPLETE))
+        return resp
+
+    return audit_filter
+
+
+def _wrap_stream(stream, done):
+    """Call ``done`` once a streamed response has ended, for a pump or a plain iterator alike."""
+    if hasattr(stream, "serve"):
+        return _CountedPump(stream, done)
+    return _counted_generator(stream, done)
 
 
 def with_authorization(handler: Handler, authorizer) -> Handler:
@@ -196,7 +243,13 @@ def with_authorization(handler: Handler, authorizer) -> Handler:
                            name=info.name)
         decision, reason = authorizer.authorize(attrs)
         if decision == ALLOW:
+            if req.audit is not None:
+                audit.add_annotation(req, audit.DECISION_ANNOTATION, "allow")
+                audit.add_annotation(req, audit.REASON_ANNOTATION, reason)
             return handler(req)
+        if req.audit is not None:
+            audit.add_annotation(req, audit.DECISION_ANNOTATION, "forbid")
+            audit.add_annotation(req, audit.REASON_ANNOTATION, reason)
         message = forbidden_message(attrs) + (f": {reason}" if reason else "")
         log.info("forbidden", user=req.user.name, verb=info.verb, path=req.path, reason=reason,
                  audit_id=req.audit_id)

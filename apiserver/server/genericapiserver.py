@@ -197,7 +197,8 @@ class PreparedServer:
         handler = filters.with_max_in_flight(handler, cfg.max_requests_inflight, cfg.max_mutating_requests_inflight,
                                              metrics.current_inflight_requests)
         handler = filters.with_authorization(handler, cfg.authorizer)
-        handler = filters.with_authentication(handler, cfg.authenticator)
+        handler = filters.with_audit(handler, cfg.auditor)
+        handler = filters.with_authentication(handler, cfg.authenticator, cfg.auditor)
         handler = filters.with_wait_groups(handler, self.non_long_running, self.long_running,
                                            metrics.longrunning_requests)
         if cfg.shutdown_send_retry_after:
