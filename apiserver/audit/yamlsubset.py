@@ -156,6 +156,8 @@ def _unquote(token: str) -> str:
 
 
 def _scalar(text: str, number: int):
+    if text[0] in "&*!|>%@`":
+        raise ValueError(f"line {number}: anchors, tags and block scalars are not supported without PyYAML")
     if text[0] in "[{":
         value, end = _flow(text, 0, number)
         if text[end:].strip():
