@@ -344,6 +344,31 @@ def test_kubectl_requests_are_audited(audited):
     assert [ev["stage"] for ev in gets] == ["RequestReceived", "ResponseComplete"]
 
 
+def test_a_handler_that_fails_gets_a_panic_event(make_server, tmp_path):
+    policy = write(tmp_path / "policy.yaml", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n"
+                                             "- level: Metadata\n  nonResourceURLs: [/boom, /metrics]\n")
+    log = str(tmp_path / "audit.log")
+
+    def boom(req):
+        raise RuntimeError("kaboom")
+
+    srv = make_server("--audit-policy-file", policy, "--audit-log-path", log, "--controllers=none",
+                      routes={"/boom": boom})
+    code, headers, _ = srv.request("GET", "/boom")
+    assert code == 500
+    events = wait_events(log, by_id(headers["Audit-ID"]), 2)
+    assert [ev["stage"] for ev in events] == ["RequestReceived", "Panic"]
+    assert events[1]["responseStatus"] == {"metadata": {}, "status": "Failure", "message": "APIServer panic'd: kaboom",
+                                           "reason": "InternalError", "code": 500}
+    time.sleep(0.2)
+    assert len([ev for ev in read_events(log) if ev["auditID"] == headers["Audit-ID"]]) == 2  # no ResponseComplete
+    # upstream's audit metrics count the events and levels
+    code, _, body = srv.request("GET", "/metrics")
+    text = body.decode()
+    assert re.search(r"^apiserver_audit_event_total [1-9]", text, re.M), text
+    assert re.search(r'^apiserver_audit_level_total\{level="Metadata"\} [1-9]', text, re.M)
+
+
 # -- policy files
 
 

@@ -216,6 +216,9 @@ def with_audit(handler: Handler, auditor) -> Handler:
             raise
         audit.record_request_body(ctx, req)
         audit.record_response(ctx, resp)
+        impersonated = getattr(req, "impersonated_user", None)  # set by an impersonation filter, if any
+        if impersonated is not None and ctx.impersonated_user is None:
+            ctx.log_impersonated_user(impersonated)
         if req.long_running:
             ctx.emit(audit.STAGE_RESPONSE_STARTED)
         if resp.stream is None:
