@@ -39,9 +39,10 @@ _OBJECT_VERBS = frozenset(("create", "update"))
 class Auditor:
     """The policy and the backend of one server."""
 
-    def __init__(self, policy: Policy, sink):
+    def __init__(self, policy: Policy, sink, strict: bool = False):
         self.policy = policy
         self.sink = sink
+        self.strict = strict   # --audit-log-mode=blocking-strict: a request whose first event is lost fails
 
     def start(self, req, user) -> Optional[AuditContext]:
         config = self.policy.evaluate(user, req.info)

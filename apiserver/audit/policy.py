@@ -208,9 +208,6 @@ def _json_type(value) -> str:
     return "null"
 
 
-_GO_TYPES = {str: "string", bool: "bool", list: "[]string"}
-
-
 def _type_error(value, struct_field: str, go_type: str) -> PolicyError:
     return PolicyError(f"failed decoding: json: cannot unmarshal {_json_type(value)} into Go struct field "
                        f"{struct_field} of type {go_type}")

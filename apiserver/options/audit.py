@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List
 
+from apiserver import logs
 from apiserver.options import flags
+
+log = logs.get_logger(__name__)
 
 MODES = ("batch", "blocking", "blocking-strict")
 FORMATS = ("json", "legacy")
@@ -92,7 +95,10 @@ class AuditOptions:
                 policy = load_policy_file(self.policy_file)
             except PolicyError as err:
                 raise ValueError(f"--audit-policy-file: loading audit policy file: {err}") from None
-        if not self.log_path or policy is None:
+        if not self.log_path:
+            return
+        if policy is None:
+            log.info("no audit policy file provided, no events will be recorded for the log backend")
             return
         out = open_output(self.log_path, self.log_maxsize, self.log_maxbackup, self.log_maxage, self.log_compress)
         m = config.metrics
@@ -106,4 +112,4 @@ class AuditOptions:
                                     ).labels("log"),
             level_counter=m.counter("apiserver_audit_level_total", "Counter of policy levels for audit events "
                                                                    "(1 per request).", ("level",)))
-        config.auditor = Auditor(policy, backend)
+        config.auditor = Auditor(policy, backend, strict=self.log_mode == "blocking-strict")

@@ -9,6 +9,7 @@ Every response carries an ``Audit-ID`` (set when the request is read) and ``Cach
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Callable, Optional
@@ -205,7 +206,9 @@ def with_audit(handler: Handler, auditor) -> Handler:
         if ctx is None:
             return handler(req)
         req.audit = ctx
-        ctx.emit(audit.STAGE_REQUEST_RECEIVED)
+        if not ctx.emit(audit.STAGE_REQUEST_RECEIVED) and auditor.strict:
+            return Response.text(f"Internal Server Error: {json.dumps(req.target)}: failed to store audit event\n",
+                                 500)
         try:
             resp = handler(req)
         except status.StatusError as err:
