@@ -592,14 +592,17 @@ def test_legacy_format_line():
 
 
 def test_stdout_log_path(tmp_path):
-    """``--audit-log-path -``: events on standard output, written before the process exits."""
+    """``--audit-log-path -``: events on standard output, written before the process exits; no token in the
+    audit events or in the server's own JSON logs."""
     policy = write(tmp_path / "policy.yaml", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n"
-                                             "- level: Metadata\n  nonResourceURLs: [/version]\n")
+                                             "- level: RequestResponse\n  nonResourceURLs: [/version, /apis]\n")
+    tokens = write_token_file(tmp_path / "tokens.csv", ["stdout-secret-token,carol,uid-3"])
     data = tmp_path / "data"
     proc = subprocess.Popen([sys.executable, "-m", "apiserver", "--data-dir", str(data), "--secure-port", "0",
                              "--audit-policy-file", policy, "--audit-log-path", "-", "--controllers=none",
-                             "--log-format", "json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=dict(os.environ, PYTHONPATH=ROOT), text=True)
+                             "--token-auth-file", tokens, "--log-format", "json", "--log-level", "debug"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=ROOT),
+                            text=True)
     try:
         deadline = time.monotonic() + 30
         port = None
@@ -610,22 +613,33 @@ def test_stdout_log_path(tmp_path):
                 time.sleep(0.05)
         import ssl
         ctx = ssl.create_default_context(cafile=str(data / "pki" / "ca.crt"))
-        ctx.load_cert_chain(str(data / "pki" / "admin.crt"), str(data / "pki" / "admin.key"))
-        audit_id = None
-        while audit_id is None and time.monotonic() < deadline:
+
+        def get(path, token):
+            conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
             try:
-                conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
-                conn.request("GET", "/version")
+                conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
                 resp = conn.getresponse()
                 resp.read()
-                audit_id = resp.headers["Audit-ID"]
+                return resp.status, resp.headers["Audit-ID"]
+            finally:
                 conn.close()
+
+        ok = None
+        while ok is None and time.monotonic() < deadline:
+            try:
+                ok = get("/version", "stdout-secret-token")
             except OSError:
                 time.sleep(0.05)
+        denied = get("/apis", "bad-secret-token")
         proc.terminate()
-        out, _ = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+    assert ok[0] == 200 and denied[0] == 401
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    assert [ev["stage"] for ev in events if ev["auditID"] == audit_id] == ["RequestReceived", "ResponseComplete"]
+    assert [ev["stage"] for ev in events if ev["auditID"] == ok[1]] == ["RequestReceived", "ResponseComplete"]
+    assert [ev["stage"] for ev in events if ev["auditID"] == denied[1]] == ["ResponseStarted"]
+    assert '"authentication failed"' in err  # the server did log the failure, without the token
+    for secret in ("stdout-secret-token", "bad-secret-token", "Bearer"):
+        assert secret not in out and secret not in err
