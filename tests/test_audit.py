@@ -367,6 +367,7 @@ def test_a_handler_that_fails_gets_a_panic_event(make_server, tmp_path):
     text = body.decode()
     assert re.search(r"^apiserver_audit_event_total [1-9]", text, re.M), text
     assert re.search(r'^apiserver_audit_level_total\{level="Metadata"\} [1-9]', text, re.M)
+    assert re.search(r'^apiserver_audit_level_total\{level="None"\} [1-9]', text, re.M)  # /readyz: one per request
 
 
 # -- policy files

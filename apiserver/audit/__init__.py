@@ -14,6 +14,7 @@ from apiserver.audit.event import AuditContext, add_annotation, decode_body
 from apiserver.audit.policy import (
     LEVEL_METADATA,
     LEVEL_NONE,
+    LEVELS,
     STAGE_PANIC,
     STAGE_REQUEST_RECEIVED,
     STAGE_RESPONSE_COMPLETE,
@@ -39,13 +40,19 @@ _OBJECT_VERBS = frozenset(("create", "update"))
 class Auditor:
     """The policy and the backend of one server."""
 
-    def __init__(self, policy: Policy, sink, strict: bool = False):
+    def __init__(self, policy: Policy, sink, strict: bool = False, level_counter=None):
         self.policy = policy
         self.sink = sink
         self.strict = strict   # --audit-log-mode=blocking-strict: a request whose first event is lost fails
+        self._levels = {}
+        if level_counter is not None:
+            self._levels = {level: level_counter.labels(level) for level in LEVELS}
 
     def start(self, req, user) -> Optional[AuditContext]:
         config = self.policy.evaluate(user, req.info)
+        counter = self._levels.get(config.level)
+        if counter is not None:
+            counter.inc()   # apiserver_audit_level_total: one per request, None included
         if config.level == LEVEL_NONE:
             return None
         return AuditContext(config, self.sink, req, user, req.info)

@@ -217,14 +217,13 @@ class LogBackend:
     (0 in batch mode) before the event is dropped and counted, so a slow disk never stalls requests for long."""
 
     def __init__(self, out, fmt: str = "json", buffer_size: int = 10000, block: float = 1.0,
-                 event_counter=None, error_counter=None, level_counter=None):
+                 event_counter=None, error_counter=None):
         self._out = out
         self._render = FORMATS[fmt]
         self._queue: queue.Queue = queue.Queue(max(buffer_size, 1))
         self._block = block
         self._events = event_counter
         self._errors = error_counter
-        self._levels = level_counter
         self._dropped = 0
         self._thread: Optional[threading.Thread] = None
         self._start_lock = threading.Lock()
@@ -238,8 +237,6 @@ class LogBackend:
         line = self._render(ev).encode("utf-8")
         if self._events is not None:
             self._events.inc()
-        if self._levels is not None:
-            self._levels.labels(ev["level"]).inc()
         try:
             if self._block > 0:
                 self._queue.put(line, timeout=self._block)

@@ -109,7 +109,7 @@ class AuditOptions:
             error_counter=m.counter("apiserver_audit_error_total", "Counter of audit events that failed to be "
                                                                    "audited properly. Plugin identifies the plugin "
                                                                    "affected by the error.", ("plugin",)
-                                    ).labels("log"),
-            level_counter=m.counter("apiserver_audit_level_total", "Counter of policy levels for audit events "
-                                                                   "(1 per request).", ("level",)))
-        config.auditor = Auditor(policy, backend, strict=self.log_mode == "blocking-strict")
+                                    ).labels("log"))
+        levels = m.counter("apiserver_audit_level_total", "Counter of policy levels for audit events (1 per "
+                                                          "request).", ("level",))
+        config.auditor = Auditor(policy, backend, strict=self.log_mode == "blocking-strict", level_counter=levels)
