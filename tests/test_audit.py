@@ -420,8 +420,8 @@ def test_missing_policy_file_exits_1_naming_the_flag(tmp_path):
                              str(tmp_path / "audit.log")], capture_output=True, text=True, timeout=60,
                             env=dict(os.environ, PYTHONPATH=ROOT))
     assert result.returncode == 1
-    assert (f'Error: --audit-policy-file: loading audit policy file: failed to read file path "{missing}"'
-            in result.stderr)
+    assert (f'Error: --audit-policy-file: loading audit policy file: failed to read file path "{missing}": '
+            f"open {missing}: no such file or directory" in result.stderr)
 
 
 @pytest.mark.parametrize("flag, message", [

@@ -134,7 +134,8 @@ def load_policy_file(path: str) -> Policy:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as err:
-        raise PolicyError(f'failed to read file path "{path}": {err}') from None
+        reason = (err.strerror or str(err)).lower()  # Go's *PathError: "open <path>: <reason>"
+        raise PolicyError(f'failed to read file path "{path}": open {path}: {reason}') from None
     try:
         return load_policy(data)
     except PolicyError as err:
