@@ -49,6 +49,8 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     install_api(kube, config, table, api, openapi)
     install_admission(kube, config, table, api)
     install_authorization(kube, config, table, api)
+    if config.auditor is not None:
+        kube.add_destroy_func(config.auditor.shutdown)  # the last requests' events are written before exit
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
 

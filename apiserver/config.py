@@ -36,6 +36,7 @@ class Config:
     controllers: set = field(default_factory=set)   # names of the control loops to run
     ca_pem: str = ""                                 # the cluster CA, for kube-root-ca.crt
     admission_plugins: list = field(default_factory=list)   # enabled admission plugin names, in order
+    auditor: Any = None                              # audit policy and backend; None: nothing is audited
 
     def complete(self) -> CompletedConfig:
         if self.secure_serving is None:

@@ -262,8 +262,10 @@ class APIHandler:
         manager = req.param("fieldManager") or req.user_agent.split("/", 1)[0]
         if len(manager) > 128:
             raise status.bad_request("fieldManager: Too long: may not be more than 128 bytes")
+        audit = req.audit
         return Options(dry_run=bool(dry_run), field_manager=manager, user=req.user, admission=self.admission,
-                       request_options=_request_options(req, bool(dry_run)))
+                       request_options=_request_options(req, bool(dry_run)),
+                       annotations=audit.annotations if audit is not None else None)
 
     def decode_body(self, req: Request, r: ResourceDef, opts: Options, allow_kinds=()) -> dict:
         media = neg.content_type(req.headers.get("Content-Type"))

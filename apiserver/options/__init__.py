@@ -12,6 +12,7 @@ from typing import List, Optional
 
 from apiserver.config import Config
 from apiserver.options.admission import AdmissionOptions
+from apiserver.options.audit import AuditOptions
 from apiserver.options.authentication import AuthenticationOptions
 from apiserver.options.authorization import AuthorizationOptions
 from apiserver.options.controllers import ControllerOptions
@@ -35,11 +36,12 @@ class ServerRunOptions:
     logging: LoggingOptions = field(default_factory=LoggingOptions)
     controllers: ControllerOptions = field(default_factory=ControllerOptions)
     admission: AdmissionOptions = field(default_factory=AdmissionOptions)
+    audit: AuditOptions = field(default_factory=AuditOptions)
     print_version: Optional[str] = None
 
     def groups(self):
         return [self.generic, self.secure_serving, self.storage, self.authentication, self.authorization,
-                self.logging, self.controllers, self.admission]
+                self.logging, self.controllers, self.admission, self.audit]
 
     def add_flags(self, parser: argparse.ArgumentParser):
         for group in self.groups():
@@ -56,7 +58,7 @@ class ServerRunOptions:
         self.storage.complete()
         self.secure_serving.complete(self.storage.data_dir)
         for group in (self.generic, self.authentication, self.authorization, self.logging, self.controllers,
-                      self.admission):
+                      self.admission, self.audit):
             group.complete()
         return self
 
@@ -77,6 +79,7 @@ class ServerRunOptions:
             self.authorization.apply_to(config)
             self.controllers.apply_to(config)
             self.admission.apply_to(config)
+            self.audit.apply_to(config)
         except (OSError, ValueError) as err:
             if config.secure_serving is not None:
                 config.secure_serving.listener.close()

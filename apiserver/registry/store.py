@@ -32,6 +32,7 @@ class Options:
     user: Any = None           # who asks (UserInfo), for admission
     admission: Any = None      # the admission chain (admit/validate), or None for the server's own writes
     request_options: dict = field(default_factory=dict)   # Create/Update/DeleteOptions, for admission
+    annotations: Optional[dict] = None   # the request's audit annotations, which admission plugins add to
 
     def admit(self, operation: str, r: ResourceDef, namespace: str, name: str, obj: Optional[dict],
               old: Optional[dict], subresource: str = "", validating: bool = False) -> None:
@@ -41,6 +42,8 @@ class Options:
         from apiserver.admission.interface import Attributes
         attrs = Attributes(operation, r, namespace, name, obj, old, self.user, subresource, self.dry_run,
                            self.request_options, self.warnings)
+        if self.annotations is not None:
+            attrs.annotations = self.annotations
         if validating:
             self.admission.validate(attrs)
         else:

@@ -2,19 +2,20 @@
 ``pkg/endpoints/filters``).
 
 ``GenericAPIServer.build_handler_chain`` stacks them, outermost first: panic recovery → request info →
-shutdown (retry-after, wait groups) → authentication → impersonation → authorization → max-in-flight →
-timeout → handler.
+shutdown (retry-after, wait groups) → authentication → audit → impersonation → authorization →
+max-in-flight → timeout → handler.
 Every response carries an ``Audit-ID`` (set when the request is read) and ``Cache-Control``.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Callable, List, Optional, Tuple
 from urllib.parse import unquote
 
-from apiserver import logs
+from apiserver import audit, logs
 from apiserver.auth.authentication import (
     ANONYMOUS,
     AUTHENTICATED,
@@ -180,7 +181,9 @@ class _CountedPump:
             close()
 
 
-def with_authentication(handler: Handler, authenticator) -> Handler:
+def with_authentication(handler: Handler, authenticator, auditor=None) -> Handler:
+    """Who is asking; a request that fails is answered 401 and audited (WithFailedAuthenticationAudit)."""
+
     def authentication(req: Request) -> Response:
         try:
             user = authenticator.authenticate(req)
@@ -189,7 +192,10 @@ def with_authentication(handler: Handler, authenticator) -> Handler:
                      audit_id=req.audit_id)
             user = None
         if user is None:
-            raise status.unauthorized()
+            err = status.unauthorized()
+            if auditor is not None:
+                auditor.failed_authentication(req, err.status())
+            raise err
         req.user = user
         return handler(req)
 
@@ -272,6 +278,51 @@ def with_impersonation(handler: Handler, authorizer) -> Handler:
     return impersonation
 
 
+def with_audit(handler: Handler, auditor) -> Handler:
+    """Audit events per the policy (WithAudit): RequestReceived, ResponseStarted for long-running requests,
+    ResponseComplete (when a stream ends), or Panic. Without an auditor (no --audit-log-path) it is not in the
+    chain at all."""
+    if auditor is None:
+        return handler
+
+    def audit_filter(req: Request) -> Response:
+        ctx = auditor.start(req, req.user)
+        if ctx is None:
+            return handler(req)
+        req.audit = ctx
+        if not ctx.emit(audit.STAGE_REQUEST_RECEIVED) and auditor.strict:
+            return Response.text(f"Internal Server Error: {json.dumps(req.target)}: failed to store audit event\n",
+                                 500)
+        try:
+            resp = handler(req)
+        except status.StatusError as err:
+            resp = Response.error(err)
+        except BaseException as err:
+            audit.record_request_body(ctx, req)
+            ctx.panic(err)
+            raise
+        audit.record_request_body(ctx, req)
+        audit.record_response(ctx, resp)
+        if req.impersonator is not None and ctx.impersonated_user is None:   # the impersonation filter ran
+            ctx.log_impersonated_user(req.user)
+        if req.long_running:
+            ctx.emit(audit.STAGE_RESPONSE_STARTED)
+        if resp.stream is None:
+            ctx.emit(audit.STAGE_RESPONSE_COMPLETE)
+        else:
+            resp.stream = _wrap_stream(resp.stream, lambda: ctx.emit(audit.STAGE_RESPONSE_COMPLETE))
+        return resp
+
+    return audit_filter
+
+
+def _wrap_stream(stream, done):
+    """Call ``done`` once a streamed response has ended, for a pump or a plain iterator alike."""
+    if hasattr(stream, "serve"):
+        return _CountedPump(stream, done)
+    return _counted_generator(stream, done)
+
+
 def with_authorization(handler: Handler, authorizer) -> Handler:
     def authorization(req: Request) -> Response:
         info = req.info
@@ -281,7 +332,13 @@ def with_authorization(handler: Handler, authorizer) -> Handler:
                            name=info.name)
         decision, reason = authorizer.authorize(attrs)
         if decision == ALLOW:
+            if req.audit is not None:
+                audit.add_annotation(req, audit.DECISION_ANNOTATION, "allow")
+                audit.add_annotation(req, audit.REASON_ANNOTATION, reason)
             return handler(req)
+        if req.audit is not None:
+            audit.add_annotation(req, audit.DECISION_ANNOTATION, "forbid")
+            audit.add_annotation(req, audit.REASON_ANNOTATION, reason)
         message = forbidden_message(attrs) + (f": {reason}" if reason else "")
         log.info("forbidden", user=req.user.name, verb=info.verb, path=req.path, reason=reason,
                  audit_id=req.audit_id)

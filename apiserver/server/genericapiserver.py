@@ -198,7 +198,8 @@ class PreparedServer:
                                              metrics.current_inflight_requests)
         handler = filters.with_authorization(handler, cfg.authorizer)
         handler = filters.with_impersonation(handler, cfg.authorizer)
-        handler = filters.with_authentication(handler, cfg.authenticator)
+        handler = filters.with_audit(handler, cfg.auditor)
+        handler = filters.with_authentication(handler, cfg.authenticator, cfg.auditor)
         handler = filters.with_wait_groups(handler, self.non_long_running, self.long_running,
                                            metrics.longrunning_requests)
         if cfg.shutdown_send_retry_after:

@@ -17,7 +17,7 @@ class Request:
 
     __slots__ = ("method", "target", "path", "raw_query", "_query", "headers", "remote", "peer_cert",
                  "audit_id", "info", "user", "deadline", "received", "_read_body", "_body", "long_running",
-                 "conn", "impersonator")
+                 "conn", "impersonator", "audit")
 
     def __init__(self, method: str, target: str, headers, remote: str, peer_cert: Optional[dict],
                  audit_id: str, received: float, read_body: Callable[[], bytes], conn=None):
@@ -40,6 +40,7 @@ class Request:
         self._read_body = read_body
         self._body = None
         self.conn = conn        # the connection, so the timeout watchdog can answer for a stuck handler
+        self.audit = None       # the AuditContext, set by the audit filter when the policy audits the request
 
     @property
     def query(self) -> dict:
