@@ -95,7 +95,7 @@ def audited(make_server, tmp_path):
     tokens = write_token_file(tmp_path / "tokens.csv", ['alice-secret-token,alice,uid-1,"dev,ops"'])
     log = str(tmp_path / "logs" / "audit.log")
     srv = make_server("--audit-policy-file", policy, "--audit-log-path", log, "--token-auth-file", tokens,
-                      "--controllers=none")
+                      "--controllers=none", "--authorization-mode=AlwaysAllow")
     return srv, log
 
 
@@ -601,7 +601,8 @@ def test_stdout_log_path(tmp_path):
     data = tmp_path / "data"
     proc = subprocess.Popen([sys.executable, "-m", "apiserver", "--data-dir", str(data), "--secure-port", "0",
                              "--audit-policy-file", policy, "--audit-log-path", "-", "--controllers=none",
-                             "--token-auth-file", tokens, "--log-format", "json", "--log-level", "debug"],
+                             "--token-auth-file", tokens, "--log-format", "json", "--log-level", "debug",
+                             "--authorization-mode=AlwaysAllow"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=ROOT),
                             text=True)
     try:
