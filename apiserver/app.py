@@ -15,6 +15,7 @@ from apiserver.apis.resources import builtin_table
 from apiserver.config import CompletedConfig
 from apiserver.controllers.garbagecollector import GarbageCollector
 from apiserver.controllers.namespace import NamespaceController
+from apiserver.controllers.resourcequota import ResourceQuotaController
 from apiserver.controllers.serviceaccount import ServiceAccountController
 from apiserver.endpoints.discovery import Discovery
 from apiserver.endpoints.handlers import APIHandler
@@ -119,6 +120,7 @@ def install_controllers(server: GenericAPIServer, config: CompletedConfig, table
         "namespace": lambda: NamespaceController(api, table, config.store),
         "garbagecollector": lambda: GarbageCollector(api, table, config.store),
         "serviceaccount": lambda: ServiceAccountController(api, table, config.store, config.ca_pem),
+        "resourcequota": lambda: ResourceQuotaController(api, table, config.store),
     }
     for name in sorted(config.controllers):
         controller = makers[name]()

@@ -34,7 +34,24 @@ def factories() -> Dict[str, Callable[[PluginContext], Any]]:
         from apiserver.admission.namespacelifecycle import NamespaceLifecycle
         return NamespaceLifecycle(ctx)
 
-    return {"NamespaceLifecycle": namespace_lifecycle}
+    def limit_ranger(ctx):
+        from apiserver.admission.limitranger import LimitRanger
+        return LimitRanger(ctx)
+
+    def service_account(ctx):
+        from apiserver.admission.serviceaccount import ServiceAccount
+        return ServiceAccount(ctx)
+
+    def default_storage_class(ctx):
+        from apiserver.admission.defaultstorageclass import DefaultStorageClass
+        return DefaultStorageClass(ctx)
+
+    def resource_quota(ctx):
+        from apiserver.admission.resourcequota import ResourceQuota
+        return ResourceQuota(ctx)
+
+    return {"NamespaceLifecycle": namespace_lifecycle, "LimitRanger": limit_ranger, "ServiceAccount": service_account,
+            "DefaultStorageClass": default_storage_class, "ResourceQuota": resource_quota}
 
 
 def registered() -> List[str]:

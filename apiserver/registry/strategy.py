@@ -20,6 +20,10 @@ CONFIG_KEY_MESSAGE = ("a valid config key must consist of alphanumeric character
                       "or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+POD_UPDATE_FORBIDDEN = ("pod updates may not change fields other than `spec.containers[*].image`,"
+                        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
+                        "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be "
+                        "set to 1 if it was previously negative)")
 
 
 def _dig(obj: dict, *path, default=None):
@@ -180,7 +184,10 @@ def _default_secret(obj: dict) -> None:
 
 
 def _default_pod(obj: dict) -> None:
-    default_pod_spec(obj.get("spec"))
+    spec = obj.get("spec")
+    default_pod_spec(spec)
+    if isinstance(spec, dict) and spec.get("serviceAccountName"):
+        spec["serviceAccount"] = spec["serviceAccountName"]   # v1 shows the deprecated alias too
 
 
 def _initial_pod_status(obj: dict) -> None:
@@ -226,7 +233,31 @@ def _default_crd(obj: dict) -> None:
             names.setdefault("listKind", names["kind"] + "List")
 
 
+def _canonical_quantities(values) -> None:
+    """A ResourceList as upstream serves it: canonical quantities, sorted by name (Go marshals maps sorted)."""
+    from apiserver.apis.quantity import canonical
+    if isinstance(values, dict):
+        items = sorted((k, canonical(v)) for k, v in values.items())
+        values.clear()
+        values.update(items)
+
+
+def _default_limit_range(obj: dict) -> None:
+    from apiserver.admission.limitranger import default_limit_range_item
+    for item in _dig(obj, "spec", "limits") or ():
+        default_limit_range_item(item)
+        if isinstance(item, dict):
+            for field in ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio"):
+                _canonical_quantities(item.get(field))
+
+
+def _default_resource_quota(obj: dict) -> None:
+    _canonical_quantities(_dig(obj, "spec", "hard"))
+
+
 DEFAULTERS["scheduling.k8s.io/PriorityClass"] = _default_priority_class
+DEFAULTERS["/LimitRange"] = _default_limit_range
+DEFAULTERS["/ResourceQuota"] = _default_resource_quota
 DEFAULTERS["apiextensions.k8s.io/CustomResourceDefinition"] = _default_crd
 CREATE_ONLY: Dict[str, Callable[[dict], None]] = {
     "/Namespace": _default_namespace, "/Pod": _initial_pod_status, "/PersistentVolume": _pending_volume,
@@ -342,6 +373,9 @@ def validate_update(group: str, kind: str, new: dict, old: dict) -> List[Cause]:
         for field in ("data", "binaryData", "immutable"):
             if new.get(field) != old.get(field):
                 causes.append(forbidden(field, "field is immutable when `immutable` is set"))
+    if f"{group}/{kind}" == "/Pod" and _dig(new, "spec", "serviceAccountName") != _dig(old, "spec",
+                                                                                     "serviceAccountName"):
+        causes.append(forbidden("spec", POD_UPDATE_FORBIDDEN))   # the one pod spec field checked on update yet
     if f"{group}/{kind}" == "batch/Job":
         for field in ("selector", "template"):
             if _dig(new, "spec", field) != _dig(old, "spec", field) and field == "selector":
