@@ -10,6 +10,7 @@ from typing import Dict, List, Optional
 from apiserver.admission.interface import CREATE, UPDATE, Attributes, forbidden
 from apiserver.apis.quantity import Quantity
 from apiserver.endpoints.status import StatusError
+from apiserver.registry.strategy import default_requests_from_limits
 
 ANNOTATION = "kubernetes.io/limit-ranger"
 CONTAINER, POD, CLAIM = "Container", "Pod", "PersistentVolumeClaim"
@@ -214,6 +215,7 @@ def merge_defaults(limit_range: dict, pod: dict) -> None:
             resources = container.get("resources")
             if not isinstance(resources, dict):
                 resources = container["resources"] = {}
+            default_requests_from_limits(resources)   # decoding does this upstream, before admission
             set_requests, set_limits = [], []
             for kind, defaults, changed in (("limits", default_limits, set_limits),
                                             ("requests", default_requests, set_requests)):

@@ -56,10 +56,56 @@ def default_pod_spec(spec: dict) -> None:
             container.setdefault("imagePullPolicy", "IfNotPresent" if tagged or "@" in image else "Always")
             container.setdefault("terminationMessagePath", "/dev/termination-log")
             container.setdefault("terminationMessagePolicy", "File")
-            container.setdefault("resources", {})
+            resources = container.setdefault("resources", {})
+            if isinstance(resources, dict):
+                default_requests_from_limits(resources)
+                _canonical_quantities(resources.get("requests"))
+                _canonical_quantities(resources.get("limits"))
             for port in container.get("ports") or ():
                 if isinstance(port, dict):
                     port.setdefault("protocol", "TCP")
+
+
+def default_requests_from_limits(resources: dict) -> None:
+    """SetDefaults_Pod: a container's missing requests are its limits."""
+    limits = resources.get("limits")
+    if isinstance(limits, dict) and limits:
+        requests = resources.get("requests")
+        if not isinstance(requests, dict):
+            requests = resources["requests"] = {}
+        for key, value in limits.items():
+            requests.setdefault(key, value)
+
+
+def pod_qos(spec) -> str:
+    """ComputePodQOS: BestEffort without cpu or memory amounts, Guaranteed when every container limits both and
+    the requests equal the limits, else Burstable."""
+    from apiserver.apis.quantity import Quantity
+    requests: Dict[str, Quantity] = {}
+    limits: Dict[str, Quantity] = {}
+    guaranteed = True
+    spec = spec if isinstance(spec, dict) else {}
+    for container in list(spec.get("containers") or ()) + list(spec.get("initContainers") or ()):
+        resources = container.get("resources") if isinstance(container, dict) else None
+        resources = resources if isinstance(resources, dict) else {}
+        found = set()
+        for kind, total in (("requests", requests), ("limits", limits)):
+            values = resources.get(kind) if isinstance(resources.get(kind), dict) else {}
+            for name, text in values.items():
+                q = Quantity.of(text)
+                if name not in ("cpu", "memory") or q is None or q.sign() <= 0:
+                    continue
+                total[name] = total[name] + q if name in total else q
+                if kind == "limits":
+                    found.add(name)
+        if found != {"cpu", "memory"}:
+            guaranteed = False
+    if not requests and not limits:
+        return "BestEffort"
+    if guaranteed and all(name in limits and limits[name] == q for name, q in requests.items()) and \
+            len(requests) == len(limits):
+        return "Guaranteed"
+    return "Burstable"
 
 
 def default_template(obj: dict) -> None:
@@ -191,7 +237,7 @@ def _default_pod(obj: dict) -> None:
 
 
 def _initial_pod_status(obj: dict) -> None:
-    obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+    obj["status"] = {"phase": "Pending", "qosClass": pod_qos(obj.get("spec"))}
 
 
 def _default_namespace(obj: dict) -> None:
