@@ -60,6 +60,12 @@ class ResourceQuotaController:
                                                                             "persistentvolumeclaims"))
 
     def run(self, stop: threading.Event, synced: threading.Event):
+        listed = threading.Event()
+
+        def on_synced():
+            listed.set()
+            synced.set()
+
         def on_quota(key: str, obj: Optional[dict]):
             namespace, name = key[len(PREFIX):].split("/", 1)
             with self._cond:
@@ -68,11 +74,11 @@ class ResourceQuotaController:
                     names.discard(name)
                     return
                 names.add(name)
-                if needs_sync(obj):
+                if needs_sync(obj) or not listed.is_set():   # at start every quota is recalculated once
                     self._mark(namespace)
 
         threads = [
-            threading.Thread(target=informer.run, args=(self.storage, PREFIX, stop, on_quota, synced.set),
+            threading.Thread(target=informer.run, args=(self.storage, PREFIX, stop, on_quota, on_synced),
                              kwargs={"name": self.name}, name="resourcequota-informer", daemon=True),
             threading.Thread(target=self._watch_changes, args=(stop,), name="resourcequota-replenish", daemon=True)]
         for thread in threads:
