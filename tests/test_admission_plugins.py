@@ -490,6 +490,19 @@ def test_controller_corrects_usage_when_spec_changes(srv):
              what="the new hard limits")
 
 
+def test_usage_not_charged_by_admission_is_found_at_restart(make_server, tmp_path):
+    data = tmp_path / "restart"
+    first = make_server("--disable-admission-plugins=ResourceQuota", data_dir=data)
+    ns = namespace(first)
+    quota(first, ns, {"count/secrets": "10"})
+    for name in ("a", "b"):
+        assert create(first, ns, "secrets", {"metadata": {"name": name}})[0] == 201
+    assert used(first, ns) == {"count/secrets": "0"}   # nothing charged it, and nothing was deleted
+    first.stop()
+    second = make_server(data_dir=data)
+    wait_for(lambda: used(second, ns) == {"count/secrets": "2"}, what="usage recalculated at start")
+
+
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
 def test_kubectl_describe_quota(srv, tmp_path):
     ns = namespace(srv)
@@ -545,6 +558,17 @@ def test_default_storage_class_newest_wins_and_explicit_class_kept(make_server):
     ("-2", "-2"), (3, "3"), (0.25, "250m"), ("0", "0"), ("0.5Ki", "512"), ("12e6", "12e6"), ("1000Mi", "1000Mi")])
 def test_quantity_canonical_form(text, canonical):
     assert str(Quantity.parse(text)) == canonical
+
+
+def test_invalid_quantity_is_refused_as_upstream_decoding_does(srv):
+    ns = namespace(srv)
+    code, status = create(srv, ns, "pods", pod("bad", containers=[container(limits={"cpu": "lots"})]))
+    assert (code, status["reason"]) == (400, "BadRequest")
+    assert status["message"] == ('Pod in version "v1" cannot be handled as a Pod: quantities must match the regular '
+                                 "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    code, status = create(srv, ns, "resourcequotas", {"metadata": {"name": "q"}, "spec": {"hard": {"pods": "1e"}}})
+    assert (code, status["message"]) == (400, 'ResourceQuota in version "v1" cannot be handled as a ResourceQuota: '
+                                              "unable to parse quantity's suffix")
 
 
 def test_quantity_arithmetic_keeps_first_format():

@@ -21,10 +21,16 @@ _SYNTAX = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(.*)\Z")
 _EXPONENT = re.compile(r"[eE]([+-]?\d+)\Z")
 _NANO = Fraction(1, 10 ** 9)
 _MAX_BINARY = Fraction(2 ** 63 - 1)
+MAX_DIGITS = 1000      # far beyond any real amount; bounds the work a hostile value can cause
+MAX_EXPONENT = 1000
+
+
+FORMAT_WRONG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+BAD_SUFFIX = "unable to parse quantity's suffix"
 
 
 class QuantityError(ValueError):
-    """``quantities must match the regular expression ...`` upstream; the text is the caller's."""
+    """resource.ErrFormatWrong or ErrSuffix: the message is upstream's."""
 
 
 class Quantity:
@@ -38,22 +44,21 @@ class Quantity:
 
     @classmethod
     def parse(cls, text: Any) -> Quantity:
-        """``resource.ParseQuantity``; JSON numbers are accepted as their decimal text, as upstream's decoder does."""
+        """``resource.ParseQuantity`` of a JSON value: numbers are read as their decimal text and strings without
+        surrounding space, as Quantity.UnmarshalJSON does."""
         if isinstance(text, bool) or text is None:
-            raise QuantityError(f"invalid quantity {text!r}")
+            raise QuantityError(FORMAT_WRONG)
         if isinstance(text, int):
             return cls(text)
         if isinstance(text, float):
             text = repr(text)
-        if not isinstance(text, str) or not text:
-            raise QuantityError("quantities must match the regular expression "
-                                "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+        if not isinstance(text, str):
+            raise QuantityError(FORMAT_WRONG)
+        text = text.strip()
         m = _SYNTAX.match(text)
-        if m is None:
-            raise QuantityError(f"invalid quantity {text!r}")
+        if m is None or not (m.group(2) or m.group(3)) or len(text) > MAX_DIGITS:
+            raise QuantityError(FORMAT_WRONG)
         sign, whole, frac, suffix = m.group(1), m.group(2), m.group(3), m.group(4)
-        if not whole and not frac:
-            raise QuantityError(f"invalid quantity {text!r}")
         number = Fraction(int(whole or "0"))
         if frac:
             number += Fraction(int(frac), 10 ** len(frac))
@@ -63,9 +68,13 @@ class Quantity:
             fmt, number = BINARY_SI, number * 2 ** _BINARY[suffix]
         else:
             e = _EXPONENT.match(suffix)
-            if e is None:
-                raise QuantityError(f"unable to parse quantity's suffix in {text!r}")
-            fmt, number = DECIMAL_EXPONENT, number * Fraction(10) ** int(e.group(1))
+            if e is None or not re.fullmatch(r"[eEinumkKMGTP]*[-+]?[0-9]*", suffix):
+                raise QuantityError(BAD_SUFFIX if e is None and re.fullmatch(r"[eEinumkKMGTP]*[-+]?[0-9]*", suffix)
+                                    else FORMAT_WRONG)
+            exponent = int(e.group(1)) if len(e.group(1)) < 8 else MAX_EXPONENT + 1
+            if abs(exponent) > MAX_EXPONENT:
+                raise QuantityError(BAD_SUFFIX)
+            fmt, number = DECIMAL_EXPONENT, number * Fraction(10) ** exponent
         if number and number.denominator != 1:  # round non-zero values up to the nano, as upstream does
             nanos = -((-number.numerator * 10 ** 9) // number.denominator)
             number = Fraction(nanos, 10 ** 9)
@@ -80,7 +89,7 @@ class Quantity:
         """Parse, or ``default`` for a value that is no quantity (validation reports those elsewhere)."""
         try:
             return cls.parse(text)
-        except QuantityError:
+        except ValueError:
             return default
 
     # -- arithmetic (the receiver's format wins unless it is zero, as Quantity.Add)
