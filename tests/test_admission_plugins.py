@@ -242,6 +242,22 @@ def test_defaults_applied_to_containers_with_annotation(srv):
     assert created["status"]["qosClass"] == "Guaranteed"
 
 
+def test_limits_are_requests_for_pods_but_not_templates(srv):
+    ns = namespace(srv)
+    limits = {"cpu": "1", "memory": "1Gi"}
+    code, created = create(srv, ns, "pods", pod("p", containers=[container(limits=limits)]))
+    assert code == 201
+    assert created["spec"]["containers"][0]["resources"] == {"limits": limits, "requests": limits}
+    assert created["status"]["qosClass"] == "Guaranteed"
+    code, created = create(srv, ns, "pods", pod("q"))
+    assert created["status"]["qosClass"] == "BestEffort"
+    deployment = {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+        "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [container(limits={"cpu": "0.5"})]}}}}
+    code, created = call(srv, "POST", f"/apis/apps/v1/namespaces/{ns}/deployments", deployment)
+    assert code == 201, created
+    assert created["spec"]["template"]["spec"]["containers"][0]["resources"] == {"limits": {"cpu": "500m"}}
+
+
 def test_limit_range_min_max_messages(srv):
     ns = namespace(srv)
     limit_range(srv, ns, {"type": "Container", "max": {"cpu": "500m"}, "min": {"memory": "64Mi"}})

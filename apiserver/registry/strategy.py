@@ -58,7 +58,6 @@ def default_pod_spec(spec: dict) -> None:
             container.setdefault("terminationMessagePolicy", "File")
             resources = container.setdefault("resources", {})
             if isinstance(resources, dict):
-                default_requests_from_limits(resources)
                 _canonical_quantities(resources.get("requests"))
                 _canonical_quantities(resources.get("limits"))
             for port in container.get("ports") or ():
@@ -67,7 +66,7 @@ def default_pod_spec(spec: dict) -> None:
 
 
 def default_requests_from_limits(resources: dict) -> None:
-    """SetDefaults_Pod: a container's missing requests are its limits."""
+    """SetDefaults_Pod: a container's missing requests are its limits (pods only, not pod templates)."""
     limits = resources.get("limits")
     if isinstance(limits, dict) and limits:
         requests = resources.get("requests")
@@ -231,6 +230,12 @@ def _default_secret(obj: dict) -> None:
 
 def _default_pod(obj: dict) -> None:
     spec = obj.get("spec")
+    if isinstance(spec, dict):
+        for key in ("initContainers", "containers"):
+            for container in spec.get(key) or ():
+                resources = container.get("resources") if isinstance(container, dict) else None
+                if isinstance(resources, dict):
+                    default_requests_from_limits(resources)
     default_pod_spec(spec)
     if isinstance(spec, dict) and spec.get("serviceAccountName"):
         spec["serviceAccount"] = spec["serviceAccountName"]   # v1 shows the deprecated alias too
