@@ -22,6 +22,7 @@ from apiserver.config import CompletedConfig
 from apiserver.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from apiserver.controllers.garbagecollector import GarbageCollector
 from apiserver.controllers.namespace import NamespaceController
+from apiserver.controllers.resourcequota import ResourceQuotaController
 from apiserver.controllers.serviceaccount import ServiceAccountController
 from apiserver.endpoints.discovery import Discovery
 from apiserver.endpoints.handlers import APIHandler
@@ -156,6 +157,7 @@ def install_controllers(server: GenericAPIServer, config: CompletedConfig, table
         "garbagecollector": lambda: GarbageCollector(api, table, config.store),
         "serviceaccount": lambda: ServiceAccountController(api, table, config.store, config.ca_pem),
         "clusterrole-aggregation": lambda: ClusterRoleAggregationController(api, table, config.store),
+        "resourcequota": lambda: ResourceQuotaController(api, table, config.store),
     }
     for name in sorted(config.controllers):
         controller = makers[name]()

@@ -20,7 +20,8 @@ def test_healthz_livez_readyz_ok(server):
 HOOKS = ("[+]poststarthook/start-apiextensions-controllers ok\n[+]poststarthook/bootstrap-controller ok\n"
          "[+]poststarthook/start-clusterrole-aggregation-controller ok\n"
          "[+]poststarthook/start-garbagecollector-controller ok\n[+]poststarthook/start-namespace-controller ok\n"
-         "[+]poststarthook/start-serviceaccount-controller ok\n[+]poststarthook/rbac/bootstrap-roles ok\n")
+         "[+]poststarthook/start-resourcequota-controller ok\n[+]poststarthook/start-serviceaccount-controller ok\n"
+         "[+]poststarthook/rbac/bootstrap-roles ok\n")
 CHECKS = "[+]ping ok\n[+]log ok\n[+]storage ok\n" + HOOKS
 
 

@@ -43,8 +43,10 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    # no control loops: the tables and counts below are of exactly what the tests create
-    server = ServerThread(tmp_path_factory.mktemp("kubectl") / "data", "--controllers=none").start()
+    # no control loops: the tables and counts below are of exactly what the tests create (so no default service
+    # account either: the ServiceAccount admission plugin, which needs one, is off)
+    server = ServerThread(tmp_path_factory.mktemp("kubectl") / "data", "--controllers=none",
+                          "--disable-admission-plugins=ServiceAccount").start()
     yield server
     server.stop()
 

@@ -56,8 +56,11 @@ class Attributes:
 
 
 def forbidden(attrs: Attributes, message: str) -> status.StatusError:
-    """admission.NewForbidden: ``<resource> "<name>" is forbidden: <message>``."""
-    name = attrs.name or ((attrs.obj or {}).get("metadata") or {}).get("name", "")
+    """admission.NewForbidden: ``<resource> "<name>" is forbidden: <message>``; before a generated name exists,
+    the generateName prefix stands for it (extractResourceName)."""
+    md = attrs.obj.get("metadata") if isinstance(attrs.obj, dict) else None
+    md = md if isinstance(md, dict) else {}
+    name = attrs.name or md.get("name") or md.get("generateName") or ("Unknown" if attrs.obj is not None else "")
     return status.forbidden(attrs.plural, attrs.group, name, message)
 
 

@@ -50,9 +50,26 @@ def factories() -> Dict[str, Callable[[PluginContext], Any]]:
         from apiserver.admission.webhook.validating import ValidatingWebhook
         return ValidatingWebhook(ctx)
 
-    return {"NamespaceLifecycle": namespace_lifecycle, "PodSecurity": pod_security,
-            "ValidatingAdmissionPolicy": validating_admission_policy, "MutatingAdmissionWebhook": mutating_webhook,
-            "ValidatingAdmissionWebhook": validating_webhook}
+    def limit_ranger(ctx):
+        from apiserver.admission.limitranger import LimitRanger
+        return LimitRanger(ctx)
+
+    def service_account(ctx):
+        from apiserver.admission.serviceaccount import ServiceAccount
+        return ServiceAccount(ctx)
+
+    def default_storage_class(ctx):
+        from apiserver.admission.defaultstorageclass import DefaultStorageClass
+        return DefaultStorageClass(ctx)
+
+    def resource_quota(ctx):
+        from apiserver.admission.resourcequota import ResourceQuota
+        return ResourceQuota(ctx)
+
+    return {"NamespaceLifecycle": namespace_lifecycle, "LimitRanger": limit_ranger, "ServiceAccount": service_account,
+            "DefaultStorageClass": default_storage_class, "PodSecurity": pod_security,
+            "MutatingAdmissionWebhook": mutating_webhook, "ValidatingAdmissionPolicy": validating_admission_policy,
+            "ValidatingAdmissionWebhook": validating_webhook, "ResourceQuota": resource_quota}
 
 
 def registered() -> List[str]:

@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 from apiserver.apis import schemas
 
 _JSON_KIND = {dict: "object", list: "array", str: "string", bool: "bool", int: "number", float: "number"}
+_QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 # Types whose JSON form is not their schema's plain type
 _LENIENT = {"io.k8s.apimachinery.pkg.util.intstr.IntOrString", "io.k8s.apimachinery.pkg.api.resource.Quantity",
             "io.k8s.apimachinery.pkg.apis.meta.v1.Time", "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
@@ -35,6 +36,13 @@ def _walk(value: Any, schema: Any, owner: Optional[str], path: str, errors: List
     if len(errors) >= limit or depth > 200 or value is None:
         return
     name = schema if isinstance(schema, str) else schemas.ref_name(schema)
+    if name == _QUANTITY and isinstance(value, str):
+        from apiserver.apis.quantity import QuantityError, parse
+        try:
+            parse(value)
+        except QuantityError as err:   # Quantity.UnmarshalJSON's error
+            errors.append(str(err))
+        return
     if name in _LENIENT:
         return
     try:

@@ -1,11 +1,11 @@
 """The control loops that make the API behave like a cluster's control plane: namespace deletion, garbage
-collection, default service accounts, aggregated cluster roles. Each runs in its own thread, started as a
-post-start hook, and reads the server's own storage (list, then watch) and writes through the same registry code
-as the REST handlers."""
+collection, default service accounts, aggregated cluster roles, resource quota usage. Each runs in its own
+thread, started as a post-start hook, and reads the server's own storage (list, then watch) and writes through the
+same registry code as the REST handlers."""
 
 from __future__ import annotations
 
-NAMES = ("namespace", "garbagecollector", "serviceaccount", "clusterrole-aggregation")
+NAMES = ("namespace", "garbagecollector", "serviceaccount", "clusterrole-aggregation", "resourcequota")
 
 
 def selected(flag_values) -> set:

@@ -20,6 +20,10 @@ CONFIG_KEY_MESSAGE = ("a valid config key must consist of alphanumeric character
                       "or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+POD_UPDATE_FORBIDDEN = ("pod updates may not change fields other than `spec.containers[*].image`,"
+                        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
+                        "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be "
+                        "set to 1 if it was previously negative)")
 
 
 def _dig(obj: dict, *path, default=None):
@@ -52,10 +56,55 @@ def default_pod_spec(spec: dict) -> None:
             container.setdefault("imagePullPolicy", "IfNotPresent" if tagged or "@" in image else "Always")
             container.setdefault("terminationMessagePath", "/dev/termination-log")
             container.setdefault("terminationMessagePolicy", "File")
-            container.setdefault("resources", {})
+            resources = container.setdefault("resources", {})
+            if isinstance(resources, dict):
+                _canonical_quantities(resources.get("requests"))
+                _canonical_quantities(resources.get("limits"))
             for port in container.get("ports") or ():
                 if isinstance(port, dict):
                     port.setdefault("protocol", "TCP")
+
+
+def default_requests_from_limits(resources: dict) -> None:
+    """SetDefaults_Pod: a container's missing requests are its limits (pods only, not pod templates)."""
+    limits = resources.get("limits")
+    if isinstance(limits, dict) and limits:
+        requests = resources.get("requests")
+        if not isinstance(requests, dict):
+            requests = resources["requests"] = {}
+        for key, value in limits.items():
+            requests.setdefault(key, value)
+
+
+def pod_qos(spec) -> str:
+    """ComputePodQOS: BestEffort without cpu or memory amounts, Guaranteed when every container limits both and
+    the requests equal the limits, else Burstable."""
+    from apiserver.apis.quantity import Quantity
+    requests: Dict[str, Quantity] = {}
+    limits: Dict[str, Quantity] = {}
+    guaranteed = True
+    spec = spec if isinstance(spec, dict) else {}
+    for container in list(spec.get("containers") or ()) + list(spec.get("initContainers") or ()):
+        resources = container.get("resources") if isinstance(container, dict) else None
+        resources = resources if isinstance(resources, dict) else {}
+        found = set()
+        for kind, total in (("requests", requests), ("limits", limits)):
+            values = resources.get(kind) if isinstance(resources.get(kind), dict) else {}
+            for name, text in values.items():
+                q = Quantity.of(text)
+                if name not in ("cpu", "memory") or q is None or q.sign() <= 0:
+                    continue
+                total[name] = total[name] + q if name in total else q
+                if kind == "limits":
+                    found.add(name)
+        if found != {"cpu", "memory"}:
+            guaranteed = False
+    if not requests and not limits:
+        return "BestEffort"
+    if guaranteed and all(name in limits and limits[name] == q for name, q in requests.items()) and \
+            len(requests) == len(limits):
+        return "Guaranteed"
+    return "Burstable"
 
 
 def default_template(obj: dict) -> None:
@@ -180,11 +229,20 @@ def _default_secret(obj: dict) -> None:
 
 
 def _default_pod(obj: dict) -> None:
-    default_pod_spec(obj.get("spec"))
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        for key in ("initContainers", "containers"):
+            for container in spec.get(key) or ():
+                resources = container.get("resources") if isinstance(container, dict) else None
+                if isinstance(resources, dict):
+                    default_requests_from_limits(resources)
+    default_pod_spec(spec)
+    if isinstance(spec, dict) and spec.get("serviceAccountName"):
+        spec["serviceAccount"] = spec["serviceAccountName"]   # v1 shows the deprecated alias too
 
 
 def _initial_pod_status(obj: dict) -> None:
-    obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+    obj["status"] = {"phase": "Pending", "qosClass": pod_qos(obj.get("spec"))}
 
 
 def _default_namespace(obj: dict) -> None:
@@ -251,10 +309,36 @@ def _default_validating_admission_policy_binding(obj: dict) -> None:
         _default_match_resources(spec["matchResources"])
 
 
-DEFAULTERS["scheduling.k8s.io/PriorityClass"] = _default_priority_class
 DEFAULTERS["admissionregistration.k8s.io/ValidatingAdmissionPolicy"] = _default_validating_admission_policy
 DEFAULTERS["admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding"] = \
     _default_validating_admission_policy_binding
+
+
+def _canonical_quantities(values) -> None:
+    """A ResourceList as upstream serves it: canonical quantities, sorted by name (Go marshals maps sorted)."""
+    from apiserver.apis.quantity import canonical
+    if isinstance(values, dict):
+        items = sorted((k, canonical(v)) for k, v in values.items())
+        values.clear()
+        values.update(items)
+
+
+def _default_limit_range(obj: dict) -> None:
+    from apiserver.admission.limitranger import default_limit_range_item
+    for item in _dig(obj, "spec", "limits") or ():
+        default_limit_range_item(item)
+        if isinstance(item, dict):
+            for field in ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio"):
+                _canonical_quantities(item.get(field))
+
+
+def _default_resource_quota(obj: dict) -> None:
+    _canonical_quantities(_dig(obj, "spec", "hard"))
+
+
+DEFAULTERS["scheduling.k8s.io/PriorityClass"] = _default_priority_class
+DEFAULTERS["/LimitRange"] = _default_limit_range
+DEFAULTERS["/ResourceQuota"] = _default_resource_quota
 DEFAULTERS["apiextensions.k8s.io/CustomResourceDefinition"] = _default_crd
 
 
@@ -393,6 +477,9 @@ def validate_update(group: str, kind: str, new: dict, old: dict) -> List[Cause]:
         for field in ("data", "binaryData", "immutable"):
             if new.get(field) != old.get(field):
                 causes.append(forbidden(field, "field is immutable when `immutable` is set"))
+    if f"{group}/{kind}" == "/Pod" and _dig(new, "spec", "serviceAccountName") != _dig(old, "spec",
+                                                                                     "serviceAccountName"):
+        causes.append(forbidden("spec", POD_UPDATE_FORBIDDEN))   # the one pod spec field checked on update yet
     if f"{group}/{kind}" == "batch/Job":
         for field in ("selector", "template"):
             if _dig(new, "spec", field) != _dig(old, "spec", field) and field == "selector":
