@@ -20,6 +20,7 @@ from apiserver.endpoints.discovery import Discovery
 from apiserver.endpoints.handlers import APIHandler
 from apiserver.endpoints.openapi import OpenAPI
 from apiserver.options import ServerRunOptions
+from apiserver.registry import authentication
 from apiserver.registry.store import GenericStore, Options
 from apiserver.server import healthz
 from apiserver.server.genericapiserver import GenericAPIServer
@@ -41,6 +42,7 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config, table, api, openapi)
     install_admission(kube, config, table, api)
+    install_authentication(config, table, api)
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
 
@@ -111,6 +113,18 @@ def install_admission(server: GenericAPIServer, config: CompletedConfig, table, 
     ctx = PluginContext(api=api, table=table, storage=config.store, stop=config.streams_stop)
     api.admission = new_chain(config.admission_plugins, ctx)
     server.add_destroy_func(api.admission.close)
+
+
+def install_authentication(config: CompletedConfig, table, api: APIHandler):
+    """authentication.k8s.io: TokenRequest (serviceaccounts/token), TokenReview and SelfSubjectReview."""
+    if config.token_issuer is not None:
+        tokens = authentication.TokenRequests(api, table, config.token_issuer)
+        api.creators[("", "serviceaccounts", "token")] = (authentication.TOKEN_REQUEST, tokens.create)
+    reviews = authentication.TokenReviews(config.authenticator, config.api_audiences)
+    api.creators[("authentication.k8s.io", "tokenreviews", "")] = (
+        table.lookup("authentication.k8s.io", "v1", "tokenreviews"), reviews.create)
+    api.creators[("authentication.k8s.io", "selfsubjectreviews", "")] = (
+        table.lookup("authentication.k8s.io", "v1", "selfsubjectreviews"), authentication.self_subject_review)
 
 
 def install_controllers(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):

@@ -35,6 +35,8 @@ class Config:
     controllers: set = field(default_factory=set)   # names of the control loops to run
     ca_pem: str = ""                                 # the cluster CA, for kube-root-ca.crt
     admission_plugins: list = field(default_factory=list)   # enabled admission plugin names, in order
+    token_issuer: Any = None                         # serviceaccount.TokenIssuer, for TokenRequest
+    api_audiences: list = field(default_factory=list)   # --api-audiences, for TokenReview
 
     def complete(self) -> CompletedConfig:
         if self.secure_serving is None:

@@ -1,0 +1,246 @@
+"""Service account tokens: minting bound tokens (``pkg/serviceaccount/claims.go``, ``jwt.go``) and
+authenticating them (``jwtTokenAuthenticator`` with the bound-token ``validator``).
+
+A token is a JWT whose issuer is one of ``--service-account-issuer``; it is accepted when one of the
+verification keys signed it, it is within its lifetime (with go-jose's one-minute leeway), one of its
+audiences is asked for, and the service account (and the pod, secret or node it is bound to) still exists
+with the uid the token names.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence
+
+from apiserver.auth import jwt
+from apiserver.auth.authentication import CREDENTIAL_ID, AuthenticationError, TokenResponse, UserInfo, intersect
+
+DEFAULT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+USERNAME_PREFIX = "system:serviceaccount:"
+ALL_GROUP = "system:serviceaccounts"
+POD_NAME, POD_UID = "authentication.kubernetes.io/pod-name", "authentication.kubernetes.io/pod-uid"
+NODE_NAME, NODE_UID = "authentication.kubernetes.io/node-name", "authentication.kubernetes.io/node-uid"
+LEEWAY = 60.0                                     # jwt.DefaultLeeway
+WARN_ONLY_EXPIRATION_SECONDS = 3607               # what the kubelet asks for projected tokens
+EXTENDED_EXPIRATION_SECONDS = 365 * 24 * 3600     # token.ExpirationExtensionSeconds
+
+Getter = Callable[[str, str, str], dict]          # (plural, namespace, name) -> object; raises AuthenticationError
+
+
+def make_username(namespace: str, name: str) -> str:
+    return f"{USERNAME_PREFIX}{namespace}:{name}"
+
+
+def group_names(namespace: str) -> tuple:
+    return (ALL_GROUP, f"system:serviceaccounts:{namespace}")
+
+
+def _ref(obj: dict) -> dict:
+    md = obj.get("metadata") or {}
+    return {"name": md.get("name", ""), "uid": md.get("uid", "")}
+
+
+def claims(sa: dict, audiences: Sequence[str], expiration_seconds: int, now: float, *, pod: Optional[dict] = None,
+           secret: Optional[dict] = None, node: Optional[dict] = None, warn_after: int = 0) -> dict:
+    """The public and private claims of a bound token (``token.Claims``), without ``iss``."""
+    md = sa["metadata"]
+    issued = int(now)
+    kubernetes = {"namespace": md["namespace"], "serviceaccount": _ref(sa)}
+    if pod is not None:
+        kubernetes["pod"] = _ref(pod)
+        if node is not None:   # ServiceAccountTokenPodNodeInfo: the pod's node rides along
+            kubernetes["node"] = _ref(node)
+    elif secret is not None:
+        kubernetes["secret"] = _ref(secret)
+    elif node is not None:
+        kubernetes["node"] = _ref(node)
+    if warn_after:
+        kubernetes["warnafter"] = issued + warn_after
+    return {"aud": list(audiences), "exp": issued + int(expiration_seconds), "iat": issued,
+            "jti": str(uuid.uuid4()), "kubernetes.io": kubernetes, "nbf": issued,
+            "sub": make_username(md["namespace"], md["name"])}
+
+
+@dataclass
+class TokenIssuer:
+    """What TokenRequest needs to mint tokens (``--service-account-*`` flags)."""
+
+    issuer: str
+    key: jwt.SigningKey
+    api_audiences: Sequence[str]
+    max_expiration: int = 0          # seconds; 0: no limit
+    extend_expiration: bool = True
+
+    def generate(self, private_and_public: dict) -> str:
+        return jwt.sign(dict(private_and_public, iss=self.issuer), self.key)
+
+
+def _go_quote_list(values: Sequence[str]) -> str:
+    """Go's %q of a []string: ``["a" "b"]``."""
+    return "[" + " ".join(json.dumps(v) for v in values) + "]"
+
+
+def _number(claims_: dict, name: str) -> Optional[float]:
+    value = claims_.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AuthenticationError(f"go-jose/go-jose/jwt: validation failed, invalid {name} claim")
+    return float(value)
+
+
+class ServiceAccountTokenAuthenticator:
+    """Accepts bound service account tokens; says nothing about tokens from other issuers."""
+
+    _CACHE_SIZE = 4096
+
+    def __init__(self, issuers: Sequence[str], keys: List[jwt.PublicKey], implicit_audiences: Sequence[str],
+                 getter: Getter, clock: Callable[[], float] = time.time):
+        self.issuers = frozenset(issuers)
+        self.keys = list(keys)
+        self.implicit_audiences = tuple(implicit_audiences)
+        self.getter = getter
+        self.clock = clock
+        # Signatures verified before, by token digest: verifying is pure, so remembering it changes no answer.
+        self._verified: collections.OrderedDict[bytes, dict] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def _claims(self, token: str) -> Optional[dict]:
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        with self._lock:
+            cached = self._verified.get(digest)
+            if cached is not None:
+                self._verified.move_to_end(digest)
+                return cached
+        try:
+            jwt.parse(token)
+        except jwt.JWTError:
+            return None   # not a JWS at all: not ours to judge
+        try:
+            verified = jwt.verify(token, self.keys)
+        except jwt.JWTError as err:
+            raise AuthenticationError(str(err)) from None
+        with self._lock:
+            self._verified[digest] = verified
+            if len(self._verified) > self._CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return verified
+
+    def authenticate_token(self, token: str, audiences: Optional[Sequence[str]]) -> Optional[TokenResponse]:
+        unverified = jwt.unverified_claims(token)
+        if unverified is None or unverified.get("iss") not in self.issuers:
+            return None
+        public = self._claims(token)
+        if public is None:
+            return None
+        if public.get("iss") not in self.issuers:
+            raise AuthenticationError(f"token issuer {json.dumps(public.get('iss'))} is invalid")
+        aud = public.get("aud")
+        token_audiences = [aud] if isinstance(aud, str) else [a for a in aud or () if isinstance(a, str)]
+        if not token_audiences:
+            token_audiences = list(self.implicit_audiences)   # legacy tokens carry no audience
+        requested = list(audiences) if audiences is not None else list(self.implicit_audiences)
+        auds = intersect(token_audiences, requested)
+        if not auds and self.implicit_audiences:
+            raise AuthenticationError(f"token audiences {_go_quote_list(token_audiences)} is invalid for the target "
+                                      f"audiences {_go_quote_list(requested)}")
+        return TokenResponse(self.validate(public), auds)
+
+    def validate(self, public: dict) -> UserInfo:
+        """The bound-token validator: lifetime, then the objects the token names must still be there."""
+        now = self.clock()
+        nbf, exp, iat = _number(public, "nbf"), _number(public, "exp"), _number(public, "iat")
+        if nbf is not None and now + LEEWAY < nbf:
+            raise AuthenticationError("service account token is not valid yet")
+        if exp is not None and now - LEEWAY > exp:
+            raise AuthenticationError("service account token has expired")
+        if iat is not None and now + LEEWAY < iat:
+            raise AuthenticationError("service account token is issued in the future")
+        private = public.get("kubernetes.io")
+        if not isinstance(private, dict):
+            raise AuthenticationError("service account token claims could not be validated due to unexpected "
+                                      "private claim")
+        namespace = str(private.get("namespace") or "")
+        sa_ref, pod_ref = private.get("serviceaccount") or {}, private.get("pod")
+        secret_ref, node_ref = private.get("secret"), private.get("node")
+        invalid_before = now - LEEWAY
+
+        def deleted(obj: dict) -> bool:
+            stamp = (obj.get("metadata") or {}).get("deletionTimestamp")
+            return bool(stamp) and _parse_time(stamp) < invalid_before
+
+        sa = self.getter("serviceaccounts", namespace, str(sa_ref.get("name") or ""))
+        if deleted(sa):
+            raise AuthenticationError(f"service account {namespace}/{sa_ref.get('name')} has been deleted")
+        sa_uid = sa["metadata"].get("uid", "")
+        if sa_uid != sa_ref.get("uid"):
+            raise AuthenticationError(f"service account UID ({sa_uid}) does not match claim ({sa_ref.get('uid')})")
+        if isinstance(secret_ref, dict):
+            secret = self._bound("secrets", namespace, secret_ref, deleted)
+            if secret["metadata"].get("uid") != secret_ref.get("uid"):
+                raise AuthenticationError(f"secret UID ({secret['metadata'].get('uid')}) does not match service "
+                                          f"account secret ref claim ({secret_ref.get('uid')})")
+        extra = {}
+        if isinstance(pod_ref, dict):
+            pod = self._bound("pods", namespace, pod_ref, deleted)
+            if pod["metadata"].get("uid") != pod_ref.get("uid"):
+                raise AuthenticationError(f"pod UID ({pod['metadata'].get('uid')}) does not match service account "
+                                          f"pod ref claim ({pod_ref.get('uid')})")
+            extra[POD_NAME], extra[POD_UID] = [pod_ref.get("name")], [pod_ref.get("uid")]
+        if isinstance(node_ref, dict):
+            if not isinstance(pod_ref, dict):
+                node = self._bound("nodes", "", node_ref, deleted)
+                if node["metadata"].get("uid") != node_ref.get("uid"):
+                    raise AuthenticationError(f"node UID ({node['metadata'].get('uid')}) does not match service "
+                                              f"account node ref claim ({node_ref.get('uid')})")
+            if node_ref.get("name"):
+                extra[NODE_NAME] = [node_ref.get("name")]
+                if node_ref.get("uid"):
+                    extra[NODE_UID] = [node_ref.get("uid")]
+        if isinstance(public.get("jti"), str) and public["jti"]:
+            extra[CREDENTIAL_ID] = ["JTI=" + public["jti"]]
+        return UserInfo(make_username(namespace, str(sa_ref.get("name"))), sa_uid, group_names(namespace),
+                        dict(sorted(extra.items())))
+
+    def _bound(self, plural: str, namespace: str, ref: dict, deleted) -> dict:
+        try:
+            obj = self.getter(plural, namespace, str(ref.get("name") or ""))
+        except AuthenticationError:
+            raise AuthenticationError("service account token has been invalidated") from None
+        if deleted(obj):
+            raise AuthenticationError("service account token has been invalidated")
+        return obj
+
+
+def _parse_time(stamp: str) -> float:
+    import datetime as dt
+    try:
+        return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def storage_getter(store) -> Getter:
+    """Reads service accounts, pods, secrets and nodes straight from storage (no cache: a deletion counts at once)."""
+    from apiserver.apis.resources import BUILTIN
+    from apiserver.storage.interface import NotFoundError
+    defs = {r.plural: r for r in BUILTIN if not r.group and r.plural in ("serviceaccounts", "pods", "secrets",
+                                                                         "nodes")}
+
+    def get(plural: str, namespace: str, name: str) -> dict:
+        r = defs[plural]
+        if not name or (r.namespaced and not namespace):
+            raise AuthenticationError(f'{plural} "{name}" not found')
+        try:
+            kv = store.get(r.key(namespace, name))
+        except NotFoundError:
+            raise AuthenticationError(f'{plural} "{name}" not found') from None
+        return json.loads(kv.value)
+
+    return get
