@@ -42,7 +42,7 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config, table, api, openapi)
     install_admission(kube, config, table, api)
-    install_authentication(config, table, api)
+    install_authentication(kube, config, table, api)
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
 
@@ -115,11 +115,14 @@ def install_admission(server: GenericAPIServer, config: CompletedConfig, table, 
     server.add_destroy_func(api.admission.close)
 
 
-def install_authentication(config: CompletedConfig, table, api: APIHandler):
-    """authentication.k8s.io: TokenRequest (serviceaccounts/token), TokenReview and SelfSubjectReview."""
+def install_authentication(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
+    """authentication.k8s.io: TokenRequest (serviceaccounts/token), TokenReview and SelfSubjectReview; the
+    service account issuer's OpenID discovery documents."""
     if config.token_issuer is not None:
         tokens = authentication.TokenRequests(api, table, config.token_issuer)
         api.creators[("", "serviceaccounts", "token")] = (authentication.TOKEN_REQUEST, tokens.create)
+        for path, handler in authentication.issuer_discovery(config.token_issuer, config.server_url).items():
+            server.handle(path, handler)
     reviews = authentication.TokenReviews(config.authenticator, config.api_audiences)
     api.creators[("authentication.k8s.io", "tokenreviews", "")] = (
         table.lookup("authentication.k8s.io", "v1", "tokenreviews"), reviews.create)

@@ -513,6 +513,10 @@ def test_rsa_signing_key(make_server, tmp_path):
     result = subprocess.run([OPENSSL, "dgst", "-sha256", "-verify", str(tmp_path / "rsa.pub"), "-signature",
                              str(tmp_path / "sig"), str(tmp_path / "data")], capture_output=True, text=True)
     assert "Verified OK" in result.stdout, result.stderr
+    (key,) = json.loads(server.request("GET", "/openid/v1/jwks")[2])["keys"]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["e"] == "AQAB" and key["kid"] == header(token)["kid"]
+    public = jwt.RSAPublicKey(int.from_bytes(jwt.b64url_decode(key["n"]), "big"), 65537)
+    assert jwt.verify(token, [public]) == payload(token)
 
 
 def test_signing_key_survives_restart(make_server, tmp_path):
@@ -533,6 +537,8 @@ def test_signing_key_survives_restart(make_server, tmp_path):
     (["--service-account-issuer=https://a", "--service-account-issuer=https://a"],
      'service-account-issuer "https://a" is already specified'),
     (["--service-account-issuer="], "service-account-issuer should not be an empty string"),
+    (["--service-account-jwks-uri=http://x/keys"],
+     "service-account-jwks-uri requires https scheme, parsed as: http://x/keys"),
 ])
 def test_flag_validation(flags, message, tmp_path):
     with pytest.raises(cli.FlagError) as err:
@@ -571,3 +577,34 @@ def test_discovery_names_token_request(srv):
     sa = next(r for r in resources if r["resource"] == "serviceaccounts")
     assert sa["subresources"] == [{"subresource": "token", "verbs": ["create"], "responseKind": {
         "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"}}]
+
+
+def test_issuer_discovery_documents_verify_tokens(srv, ns):
+    service_account(srv, ns)
+    token = token_request(srv, ns)["status"]["token"]
+    code, headers, body = srv.request("GET", "/.well-known/openid-configuration")
+    assert code == 200 and headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"issuer": ISSUER, "jwks_uri": f"https://127.0.0.1:{srv.port}/openid/v1/jwks",
+                                "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                                "id_token_signing_alg_values_supported": ["ES256"]}
+    code, headers, body = srv.request("GET", "/openid/v1/jwks")
+    assert code == 200 and headers["Content-Type"] == "application/jwk-set+json"
+    (key,) = json.loads(body)["keys"]
+    assert {k: key[k] for k in ("use", "kty", "crv", "alg")} == {"use": "sig", "kty": "EC", "crv": "P-256",
+                                                                  "alg": "ES256"}
+    assert key["kid"] == header(token)["kid"]
+    point = pki.Point(int.from_bytes(jwt.b64url_decode(key["x"]), "big"),
+                      int.from_bytes(jwt.b64url_decode(key["y"]), "big"))
+    assert jwt.verify(token, [jwt.ECPublicKey(point)]) == payload(token)
+
+
+def test_no_discovery_documents_for_a_non_https_issuer(make_server):
+    server = make_server("--controllers=none", "--service-account-issuer=kubernetes/serviceaccount",
+                         "--service-account-jwks-uri=https://keys.example/jwks")
+    assert server.request("GET", "/openid/v1/jwks")[0] == 404
+    create(server, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
+    service_account(server, "n")
+    token = token_request(server, "n")["status"]["token"]
+    assert payload(token)["iss"] == "kubernetes/serviceaccount" and payload(token)["aud"] == [
+        "kubernetes/serviceaccount"]
+    assert as_token(server, token) == 200

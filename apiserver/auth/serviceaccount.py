@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence
+from urllib.parse import urlsplit
 
 from apiserver.auth import jwt
 from apiserver.auth.authentication import CREDENTIAL_ID, AuthenticationError, TokenResponse, UserInfo, intersect
@@ -26,6 +27,8 @@ USERNAME_PREFIX = "system:serviceaccount:"
 ALL_GROUP = "system:serviceaccounts"
 POD_NAME, POD_UID = "authentication.kubernetes.io/pod-name", "authentication.kubernetes.io/pod-uid"
 NODE_NAME, NODE_UID = "authentication.kubernetes.io/node-name", "authentication.kubernetes.io/node-uid"
+OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
+JWKS_PATH = "/openid/v1/jwks"
 LEEWAY = 60.0                                     # jwt.DefaultLeeway
 WARN_ONLY_EXPIRATION_SECONDS = 3607               # what the kubelet asks for projected tokens
 EXTENDED_EXPIRATION_SECONDS = 365 * 24 * 3600     # token.ExpirationExtensionSeconds
@@ -69,16 +72,43 @@ def claims(sa: dict, audiences: Sequence[str], expiration_seconds: int, now: flo
 
 @dataclass
 class TokenIssuer:
-    """What TokenRequest needs to mint tokens (``--service-account-*`` flags)."""
+    """What TokenRequest needs to mint tokens (``--service-account-*`` flags), and what discovery publishes."""
 
     issuer: str
     key: jwt.SigningKey
     api_audiences: Sequence[str]
     max_expiration: int = 0          # seconds; 0: no limit
     extend_expiration: bool = True
+    public_keys: Sequence[jwt.PublicKey] = ()   # every verification key, for the JWKS document
+    jwks_uri: str = ""                          # --service-account-jwks-uri
 
     def generate(self, private_and_public: dict) -> str:
         return jwt.sign(dict(private_and_public, iss=self.issuer), self.key)
+
+    def openid_configuration(self, external_address: str) -> Optional[dict]:
+        """``/.well-known/openid-configuration`` (openidmetadata.go), or None when the issuer is not an https
+        URL without query or fragment, which OIDC requires."""
+        parts = urlsplit(self.issuer)
+        if parts.scheme != "https" or parts.query or parts.fragment or not parts.netloc:
+            return None
+        return {"issuer": self.issuer, "jwks_uri": self.jwks_uri or f"https://{external_address}{JWKS_PATH}",
+                "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": sorted({k.alg for k in self.public_keys})}
+
+    def jwks(self) -> dict:
+        """``/openid/v1/jwks``: the verification keys as go-jose writes a JSONWebKeySet."""
+        keys = []
+        for key in self.public_keys:
+            entry = {"use": "sig", "kty": "EC" if isinstance(key, jwt.ECPublicKey) else "RSA", "kid": jwt.key_id(key)}
+            if isinstance(key, jwt.ECPublicKey):
+                entry.update(crv="P-256", alg=key.alg, x=jwt.b64url_encode(key.point.x.to_bytes(32, "big")),
+                             y=jwt.b64url_encode(key.point.y.to_bytes(32, "big")))
+            else:
+                e = key.e.to_bytes((key.e.bit_length() + 7) // 8, "big")
+                entry.update(alg=key.alg, n=jwt.b64url_encode(key.n.to_bytes(key.size, "big")),
+                             e=jwt.b64url_encode(e))
+            keys.append(entry)
+        return {"keys": keys}
 
 
 def _go_quote_list(values: Sequence[str]) -> str:

@@ -31,6 +31,7 @@ class AuthenticationOptions:
     service_account_max_token_expiration: float = 0.0
     service_account_extend_token_expiration: bool = True
     api_audiences: Optional[List[List[str]]] = None         # one comma list per flag
+    service_account_jwks_uri: str = ""
 
     def add_flags(self, parser):
         g = parser.add_argument_group("authentication flags")
@@ -60,6 +61,9 @@ class AuthenticationOptions:
         flags.add_bool(g, "--service-account-extend-token-expiration", True,
                        "extend pod-bound tokens asked for 3607s (the kubelet's) to a year, warning after the asked "
                        "time", dest="authentication.service_account_extend_token_expiration")
+        g.add_argument("--service-account-jwks-uri", dest="authentication.service_account_jwks_uri", default="",
+                       metavar="url", help="jwks_uri of /.well-known/openid-configuration (default: "
+                                           f"https://<this server>{serviceaccount.JWKS_PATH})")
         g.add_argument("--api-audiences", dest="authentication.api_audiences", type=_comma_list, action="append",
                        metavar="audiences", help="identifiers of the API: tokens must be bound to one of them "
                                                  "(default: the first --service-account-issuer)")
@@ -93,6 +97,11 @@ class AuthenticationOptions:
                 continue
             seen.add(issuer)
         expiration = self.service_account_max_token_expiration
+        if self.service_account_jwks_uri:
+            parts = urlsplit(self.service_account_jwks_uri)
+            if parts.scheme != "https" or not parts.netloc:
+                errors.append("service-account-jwks-uri requires https scheme, parsed as: "
+                              f"{self.service_account_jwks_uri}")
         if expiration and not 3600 <= expiration <= MAX_TOKEN_SECONDS:
             errors.append("the service-account-max-token-expiration must be between 1 hour and 2^32 seconds")
         return errors
@@ -153,11 +162,12 @@ class AuthenticationOptions:
         signing = self._signing_key(serving.cert_dir)
         audiences = self.audiences()
         config.api_audiences = audiences
+        keys = self._verification_keys(signing)
         config.token_issuer = serviceaccount.TokenIssuer(
             self.issuers()[0], signing, audiences, int(self.service_account_max_token_expiration),
-            self.service_account_extend_token_expiration)
+            self.service_account_extend_token_expiration, keys, self.service_account_jwks_uri)
         service_accounts = serviceaccount.ServiceAccountTokenAuthenticator(
-            self.issuers(), self._verification_keys(signing), audiences, serviceaccount.storage_getter(config.store))
+            self.issuers(), keys, audiences, serviceaccount.storage_getter(config.store))
         config.authenticator = authentication.Authenticator(
             client_certs=True, tokens=tokens, anonymous=self.anonymous_auth,
             anonymous_allowed=authentication.public_path, token_authenticators=[service_accounts],

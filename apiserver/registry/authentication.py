@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
-from typing import Optional
+from typing import Callable, Dict, Optional
+from urllib.parse import urlsplit
 
 from apiserver.apis.resources import _r
 from apiserver.auth import serviceaccount
 from apiserver.auth.authentication import AuthenticationError, Authenticator, UserInfo, intersect
 from apiserver.endpoints import status
+from apiserver.server.request import Response
 
 GROUP = "authentication.k8s.io"
 TOKEN_REQUEST = _r(GROUP, "v1", "TokenRequest", "token", verbs=("create",), virtual=True)
@@ -172,3 +175,25 @@ def self_subject_review(req, obj: dict, namespace: str, name: str) -> dict:
     return {"kind": "SelfSubjectReview", "apiVersion": f"{GROUP}/v1",
             "metadata": {"creationTimestamp": _timestamp(time.time())},
             "status": {"userInfo": user_info(req.user)}}
+
+
+def issuer_discovery(issuer: serviceaccount.TokenIssuer, server_url: str) -> Dict[str, Callable]:
+    """``/.well-known/openid-configuration`` and ``/openid/v1/jwks`` (ServiceAccountIssuerDiscovery), when the
+    issuer is an https URL; the documents never change while the server runs, so they are built once."""
+    configuration = issuer.openid_configuration(urlsplit(server_url).netloc)
+    if configuration is None:
+        return {}
+    documents = {serviceaccount.OPENID_CONFIGURATION_PATH: ("application/json", configuration),
+                 serviceaccount.JWKS_PATH: ("application/jwk-set+json", issuer.jwks())}
+    routes = {}
+    for path, (media, document) in documents.items():
+        body = json.dumps(document, separators=(",", ":")).encode()
+
+        def serve(req, media=media, body=body) -> Response:
+            if req.method not in ("GET", "HEAD"):
+                raise status.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the "
+                                         "requested resource")
+            return Response(200, [("Content-Type", media), ("Cache-Control", "public, max-age=3600")], body)
+
+        routes[path] = serve
+    return routes
