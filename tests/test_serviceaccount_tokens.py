@@ -275,6 +275,7 @@ def test_token_request_validation(srv, ns):
     wrong_kind = create(srv, f"/api/v1/namespaces/{ns}/serviceaccounts/app/token", {
         "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app"}}, 400)
     assert "does not match the expected kind (TokenRequest)" in wrong_kind["message"]
+    assert "cannot unmarshal string" in token_request(srv, ns, audiences="a", expect=400)["message"]
     code, _, body = srv.request("GET", f"/api/v1/namespaces/{ns}/serviceaccounts/app/token")
     assert code == 405, body
     unknown = token_request(srv, ns, boundObjectRef={"apiVersion": "v1", "kind": "ConfigMap", "name": "x"},
@@ -437,6 +438,11 @@ def test_refused_when_malformed_or_unsigned(srv, ns):
         result = review(srv, bad)
         assert result["user"] == {} and "authenticated" not in result, bad
     assert review(srv, "a.b.c")["error"] == "invalid bearer token"
+    # signed with the server's key but shaped wrong: refused, never a server error
+    key = server_key(srv)
+    for odd in ({"iss": [ISSUER]}, {"kubernetes.io": "x"}, {"kubernetes.io": {"serviceaccount": "x"}},
+                {"exp": "soon"}, {"aud": 7}, {"kubernetes.io": {"namespace": ns, "serviceaccount": {"name": "app"}}}):
+        assert as_token(srv, jwt.sign(dict(claims, **odd), key)) == 401, odd
 
 
 def test_token_review_rules(srv, ns):

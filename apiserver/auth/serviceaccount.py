@@ -164,7 +164,7 @@ class ServiceAccountTokenAuthenticator:
 
     def authenticate_token(self, token: str, audiences: Optional[Sequence[str]]) -> Optional[TokenResponse]:
         unverified = jwt.unverified_claims(token)
-        if unverified is None or unverified.get("iss") not in self.issuers:
+        if unverified is None or not isinstance(unverified.get("iss"), str) or unverified["iss"] not in self.issuers:
             return None
         public = self._claims(token)
         if public is None:
@@ -172,7 +172,13 @@ class ServiceAccountTokenAuthenticator:
         if public.get("iss") not in self.issuers:
             raise AuthenticationError(f"token issuer {json.dumps(public.get('iss'))} is invalid")
         aud = public.get("aud")
-        token_audiences = [aud] if isinstance(aud, str) else [a for a in aud or () if isinstance(a, str)]
+        if aud is None:
+            aud = []
+        if isinstance(aud, str):
+            aud = [aud]
+        if not isinstance(aud, list) or not all(isinstance(a, str) for a in aud):
+            raise AuthenticationError("go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience")
+        token_audiences = list(aud)
         if not token_audiences:
             token_audiences = list(self.implicit_audiences)   # legacy tokens carry no audience
         requested = list(audiences) if audiences is not None else list(self.implicit_audiences)
@@ -197,8 +203,8 @@ class ServiceAccountTokenAuthenticator:
             raise AuthenticationError("service account token claims could not be validated due to unexpected "
                                       "private claim")
         namespace = str(private.get("namespace") or "")
-        sa_ref, pod_ref = private.get("serviceaccount") or {}, private.get("pod")
-        secret_ref, node_ref = private.get("secret"), private.get("node")
+        sa_ref = private.get("serviceaccount") if isinstance(private.get("serviceaccount"), dict) else {}
+        pod_ref, secret_ref, node_ref = private.get("pod"), private.get("secret"), private.get("node")
         invalid_before = now - LEEWAY
 
         def deleted(obj: dict) -> bool:
@@ -210,25 +216,25 @@ class ServiceAccountTokenAuthenticator:
             raise AuthenticationError(f"service account {namespace}/{sa_ref.get('name')} has been deleted")
         sa_uid = sa["metadata"].get("uid", "")
         if sa_uid != sa_ref.get("uid"):
-            raise AuthenticationError(f"service account UID ({sa_uid}) does not match claim ({sa_ref.get('uid')})")
+            raise AuthenticationError(f"service account UID ({sa_uid}) does not match claim ({sa_ref.get('uid', '')})")
         if isinstance(secret_ref, dict):
             secret = self._bound("secrets", namespace, secret_ref, deleted)
             if secret["metadata"].get("uid") != secret_ref.get("uid"):
                 raise AuthenticationError(f"secret UID ({secret['metadata'].get('uid')}) does not match service "
-                                          f"account secret ref claim ({secret_ref.get('uid')})")
+                                          f"account secret ref claim ({secret_ref.get('uid', '')})")
         extra = {}
         if isinstance(pod_ref, dict):
             pod = self._bound("pods", namespace, pod_ref, deleted)
             if pod["metadata"].get("uid") != pod_ref.get("uid"):
                 raise AuthenticationError(f"pod UID ({pod['metadata'].get('uid')}) does not match service account "
-                                          f"pod ref claim ({pod_ref.get('uid')})")
+                                          f"pod ref claim ({pod_ref.get('uid', '')})")
             extra[POD_NAME], extra[POD_UID] = [pod_ref.get("name")], [pod_ref.get("uid")]
         if isinstance(node_ref, dict):
             if not isinstance(pod_ref, dict):
                 node = self._bound("nodes", "", node_ref, deleted)
                 if node["metadata"].get("uid") != node_ref.get("uid"):
                     raise AuthenticationError(f"node UID ({node['metadata'].get('uid')}) does not match service "
-                                              f"account node ref claim ({node_ref.get('uid')})")
+                                              f"account node ref claim ({node_ref.get('uid', '')})")
             if node_ref.get("name"):
                 extra[NODE_NAME] = [node_ref.get("name")]
                 if node_ref.get("uid"):
