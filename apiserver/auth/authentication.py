@@ -23,6 +23,7 @@ UNAUTHENTICATED = "system:unauthenticated"
 AUTHENTICATED = "system:authenticated"
 MASTERS = "system:masters"
 CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
+INVALID_BEARER_TOKEN = "invalid bearer token"   # bearertoken.go: a token no authenticator took or refused
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ class UserInfo:
 
 
 class AuthenticationError(Exception):
-    """Credentials were given but cannot be accepted."""
+    """Credentials were given but cannot be accepted. ``messages``: the errors of an aggregate, which an outer
+    aggregate flattens as Go's utilerrors does."""
+
+    def __init__(self, message: str, messages: Optional[List[str]] = None):
+        super().__init__(message)
+        self.messages = messages or [message]
 
 
 @dataclass(frozen=True)
@@ -136,18 +142,17 @@ class Authenticator:
         """
         if audiences is None and self.api_audiences:
             audiences = self.api_audiences
-        errors: List[str] = []
+        # Upstream puts the loopback client's token authenticator (a bearer authenticator of its own) before the
+        # configured ones, so its "invalid bearer token" leads every aggregated error, as TokenReview shows.
+        errors: List[str] = [INVALID_BEARER_TOKEN]
         for authenticator in self.token_authenticators:
             try:
                 response = authenticator.authenticate_token(token, audiences)
             except AuthenticationError as err:
-                if str(err) not in errors:
-                    errors.append(str(err))
+                errors.extend(m for m in err.messages if m not in errors)
                 continue
             if response is not None:
                 return TokenResponse(_with_authenticated(response.user), response.audiences)
-        if not errors:
-            raise AuthenticationError("invalid bearer token")   # bearertoken.go's default
         raise AuthenticationError(errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
 
     def authenticate(self, req) -> Optional[UserInfo]:

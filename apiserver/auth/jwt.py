@@ -3,7 +3,8 @@
 ES256 reuses ``apiserver.pki``'s P-256 code (JWS carries the signature as the raw 64-byte ``r || s``, not
 DER); RS256 is RSASSA-PKCS1-v1_5 over SHA-256, a few lines of modular arithmetic. Keys are read from PEM as
 kube-apiserver's ``keyutil`` does: EC or RSA, private (SEC1, PKCS#1, PKCS#8) or public (PKIX, PKCS#1,
-certificates). Error strings are go-jose's, since TokenReview shows them to clients.
+certificates). Error strings are those of gopkg.in/square/go-jose.v2 (kube-apiserver 1.32's), since TokenReview
+shows them to clients: every failed verification is "error in cryptographic primitive", whatever the cause.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ OID_RSA = "1.2.840.113549.1.1.1"
 # DigestInfo for SHA-256 (RFC 8017 9.2 note 1), which precedes the hash in a PKCS#1 v1.5 signature.
 _SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
-ERR_CRYPTO = "go-jose/go-jose: error in cryptographic primitive"
-ERR_ALGORITHM = "go-jose/go-jose: unknown/unsupported algorithm"
-ERR_COMPACT = "go-jose/go-jose: compact JWS format must have three parts"
+ERR_CRYPTO = "square/go-jose: error in cryptographic primitive"
+ERR_COMPACT = "square/go-jose: compact JWS format must have three parts"
 
 
 class JWTError(ValueError):
-    """A token that cannot be parsed or verified; the message is safe to show (it never contains the token)."""
+    """A token that cannot be parsed or verified; the message is safe to show (it never contains the token).
+    ``messages`` are the errors an aggregate of several (one per key) was made of."""
+
+    def __init__(self, message: str, messages: Optional[List[str]] = None):
+        super().__init__(message)
+        self.messages = messages or [message]
 
 
 def b64url_encode(data: bytes) -> str:
@@ -58,10 +63,8 @@ class ECPublicKey:
                                 pki.der_bit_string(self.point.to_bytes()))
 
     def verify(self, alg: str, data: bytes, signature: bytes) -> None:
-        if alg != "ES256":
-            raise JWTError(ERR_ALGORITHM)
-        if len(signature) != 64:
-            raise JWTError(f"go-jose/go-jose: invalid signature size, have {len(signature)} bytes, wanted 64")
+        if alg != "ES256" or len(signature) != 64:
+            raise JWTError(ERR_CRYPTO)
         r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
         if not pki.verify_signature(self.point, data, pki.der_sequence(pki.der_integer(r), pki.der_integer(s))):
             raise JWTError(ERR_CRYPTO)
@@ -88,9 +91,9 @@ class RSAPublicKey:
         return pki.der_sequence(pki.der_sequence(pki.der_oid(OID_RSA), pki.der_null()), pki.der_bit_string(pkcs1))
 
     def verify(self, alg: str, data: bytes, signature: bytes) -> None:
-        if alg != "RS256":
-            raise JWTError(ERR_ALGORITHM)
         k = self.size
+        if alg != "RS256":
+            raise JWTError(ERR_CRYPTO)
         if len(signature) != k:
             raise JWTError(ERR_CRYPTO)
         s = int.from_bytes(signature, "big")
@@ -298,9 +301,9 @@ def parse(token: str) -> Tuple[dict, bytes, bytes]:
         header = json.loads(b64url_decode(parts[0]))
         signature = b64url_decode(parts[2])
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
-        raise JWTError(f"go-jose/go-jose: {err}") from None
+        raise JWTError(f"square/go-jose: {err}") from None
     if not isinstance(header, dict) or not isinstance(header.get("alg"), str):
-        raise JWTError(ERR_ALGORITHM)
+        raise JWTError("square/go-jose: invalid protected header")
     return header, (parts[0] + "." + parts[1]).encode("ascii"), signature
 
 
@@ -317,8 +320,8 @@ def verify(token: str, keys: List[PublicKey]) -> dict:
             continue
         claims = unverified_claims(token)
         if claims is None:
-            raise JWTError("go-jose/go-jose/jwt: claims are not a JSON object")
+            raise JWTError("square/go-jose/jwt: claims are not a JSON object")
         return claims
     if not errors:
         raise JWTError("no public keys to verify the token with")
-    raise JWTError(errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
+    raise JWTError(errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]", errors)

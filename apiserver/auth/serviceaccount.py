@@ -45,8 +45,9 @@ def group_names(namespace: str) -> tuple:
 
 
 def _ref(obj: dict) -> dict:
+    """A claim's object reference; empty fields are left out (omitempty)."""
     md = obj.get("metadata") or {}
-    return {"name": md.get("name", ""), "uid": md.get("uid", "")}
+    return {k: md[k] for k in ("name", "uid") if md.get(k)}
 
 
 def claims(sa: dict, audiences: Sequence[str], expiration_seconds: int, now: float, *, pod: Optional[dict] = None,
@@ -121,7 +122,7 @@ def _number(claims_: dict, name: str) -> Optional[float]:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise AuthenticationError(f"go-jose/go-jose/jwt: validation failed, invalid {name} claim")
+        raise AuthenticationError("square/go-jose/jwt: expected number value to unmarshal NumericDate")
     return float(value)
 
 
@@ -155,7 +156,7 @@ class ServiceAccountTokenAuthenticator:
         try:
             verified = jwt.verify(token, self.keys)
         except jwt.JWTError as err:
-            raise AuthenticationError(str(err)) from None
+            raise AuthenticationError(str(err), err.messages) from None
         with self._lock:
             self._verified[digest] = verified
             if len(self._verified) > self._CACHE_SIZE:
@@ -177,7 +178,7 @@ class ServiceAccountTokenAuthenticator:
         if isinstance(aud, str):
             aud = [aud]
         if not isinstance(aud, list) or not all(isinstance(a, str) for a in aud):
-            raise AuthenticationError("go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience")
+            raise AuthenticationError("square/go-jose/jwt: expected string or array value to unmarshal to Audience")
         token_audiences = list(aud)
         if not token_audiences:
             token_audiences = list(self.implicit_audiences)   # legacy tokens carry no audience

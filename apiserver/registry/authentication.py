@@ -116,15 +116,16 @@ class TokenRequests:
             if node_name:   # ServiceAccountTokenPodNodeInfo: the node is named in the token when it exists
                 try:
                     node = self._get("nodes", "", node_name)
-                except status.StatusError:
-                    node = None
+                except status.StatusError as err:
+                    if err.code != 404:
+                        raise
+                    node = {"metadata": {"name": node_name}}   # the name alone still says where the pod runs
         elif group == "" and kind == "Node":
             node = obj = self._get("nodes", "", ref_name)
         elif group == "" and kind == "Secret":
             secret = obj = self._get("secrets", namespace, ref_name)
         else:
-            raise status.bad_request(f'cannot bind token for serviceaccount "{name}" to object of kind '
-                                     f'"{group}/{version}, Kind={kind}".')
+            raise status.bad_request(f"cannot bind token to object of type {group}/{version}, Kind={kind}")
         uid = obj["metadata"].get("uid", "")
         if ref.get("uid") and ref["uid"] != uid:
             raise status.conflict(group, kind, ref_name, f"the UID in the bound object reference ({ref['uid']}) "
