@@ -10,6 +10,7 @@ with the uid the token names.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -212,51 +213,49 @@ class ServiceAccountTokenAuthenticator:
             stamp = (obj.get("metadata") or {}).get("deletionTimestamp")
             return bool(stamp) and _parse_time(stamp) < invalid_before
 
-        sa = self.getter("serviceaccounts", namespace, str(sa_ref.get("name") or ""))
-        if deleted(sa):
-            raise AuthenticationError(f"service account {namespace}/{sa_ref.get('name')} has been deleted")
+        sa_name = str(sa_ref.get("name") or "")
+        sa = self.getter("serviceaccounts", namespace, sa_name)   # not found: upstream's NotFound message
         sa_uid = sa["metadata"].get("uid", "")
         if sa_uid != sa_ref.get("uid"):
             raise AuthenticationError(f"service account UID ({sa_uid}) does not match claim ({sa_ref.get('uid', '')})")
+        if deleted(sa):
+            raise AuthenticationError(f"service account {namespace}/{sa_name} has been deleted")
         if isinstance(secret_ref, dict):
-            secret = self._bound("secrets", namespace, secret_ref, deleted)
-            if secret["metadata"].get("uid") != secret_ref.get("uid"):
-                raise AuthenticationError(f"secret UID ({secret['metadata'].get('uid')}) does not match service "
-                                          f"account secret ref claim ({secret_ref.get('uid', '')})")
+            self._bound("secrets", namespace, secret_ref, deleted, "secret UID ({}) does not match service account "
+                        "secret ref claim ({})")
         extra = {}
         if isinstance(pod_ref, dict):
-            pod = self._bound("pods", namespace, pod_ref, deleted)
-            if pod["metadata"].get("uid") != pod_ref.get("uid"):
-                raise AuthenticationError(f"pod UID ({pod['metadata'].get('uid')}) does not match service account "
-                                          f"pod ref claim ({pod_ref.get('uid', '')})")
-            extra[POD_NAME], extra[POD_UID] = [pod_ref.get("name")], [pod_ref.get("uid")]
+            self._bound("pods", namespace, pod_ref, deleted, "pod UID ({}) does not match service account pod ref "
+                        "claim ({})")
+            if pod_ref.get("name") and pod_ref.get("uid"):
+                extra[POD_NAME], extra[POD_UID] = [pod_ref["name"]], [pod_ref["uid"]]
         if isinstance(node_ref, dict):
-            if not isinstance(pod_ref, dict):
-                node = self._bound("nodes", "", node_ref, deleted)
-                if node["metadata"].get("uid") != node_ref.get("uid"):
-                    raise AuthenticationError(f"node UID ({node['metadata'].get('uid')}) does not match service "
-                                              f"account node ref claim ({node_ref.get('uid', '')})")
+            if not isinstance(pod_ref, dict):   # a pod-bound token only carries its node's name along
+                self._bound("nodes", "", node_ref, deleted, "node UID ({}) does not match service account node ref "
+                            "claim ({})")
             if node_ref.get("name"):
-                extra[NODE_NAME] = [node_ref.get("name")]
+                extra[NODE_NAME] = [node_ref["name"]]
                 if node_ref.get("uid"):
-                    extra[NODE_UID] = [node_ref.get("uid")]
+                    extra[NODE_UID] = [node_ref["uid"]]
         if isinstance(public.get("jti"), str) and public["jti"]:
             extra[CREDENTIAL_ID] = ["JTI=" + public["jti"]]
-        return UserInfo(make_username(namespace, str(sa_ref.get("name"))), sa_uid, group_names(namespace),
+        return UserInfo(make_username(namespace, sa_name), sa_uid, group_names(namespace),
                         dict(sorted(extra.items())))
 
-    def _bound(self, plural: str, namespace: str, ref: dict, deleted) -> dict:
+    def _bound(self, plural: str, namespace: str, ref: dict, deleted, uid_mismatch: str) -> None:
+        """The bound object must still exist, with the token's uid, and not be deleted (more than a leeway ago)."""
         try:
             obj = self.getter(plural, namespace, str(ref.get("name") or ""))
         except AuthenticationError:
             raise AuthenticationError("service account token has been invalidated") from None
+        uid = obj["metadata"].get("uid", "")
+        if uid != ref.get("uid"):
+            raise AuthenticationError(uid_mismatch.format(uid, ref.get("uid", "")))
         if deleted(obj):
             raise AuthenticationError("service account token has been invalidated")
-        return obj
 
 
 def _parse_time(stamp: str) -> float:
-    import datetime as dt
     try:
         return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
     except (TypeError, ValueError):
