@@ -285,7 +285,7 @@ def test_token_request_validation(srv, ns):
                             expect=400)
     assert unknown["message"] == "cannot bind token to object of type /v1, Kind=ConfigMap"
     answer = token_request(srv, ns, expirationSeconds=600)
-    assert answer["spec"] == {"audiences": [ISSUER], "expirationSeconds": 600}
+    assert answer["spec"] == {"audiences": [ISSUER], "expirationSeconds": 600, "boundObjectRef": None}
     assert answer["metadata"]["name"] == "app" and answer["metadata"]["namespace"] == ns
     assert payload(answer["status"]["token"])["kubernetes.io"]["serviceaccount"]["uid"] == sa["metadata"]["uid"]
 
@@ -321,6 +321,8 @@ def test_pod_bound_token(srv, kube_env, ns):
         "authentication.kubernetes.io/pod-name": ["web"],
         "authentication.kubernetes.io/pod-uid": [p["metadata"]["uid"]]}
 
+    bound_spec = token_request(srv, ns, boundObjectRef={"apiVersion": "v1", "kind": "Pod", "name": "web"})["spec"]
+    assert bound_spec["boundObjectRef"] == {"kind": "Pod", "apiVersion": "v1", "name": "web"}
     stale = token_request(srv, ns, boundObjectRef={"apiVersion": "v1", "kind": "Pod", "name": "web", "uid": "x"},
                           expect=409)
     assert stale["message"] == ('Operation cannot be fulfilled on Pod "web": the UID in the bound object reference '
@@ -460,7 +462,7 @@ def test_token_review_rules(srv, ns):
     token = token_request(srv, ns)["status"]["token"]
     answer = create(srv, "/apis/authentication.k8s.io/v1/tokenreviews", {
         "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "metadata": {"name": "r"},
-        "spec": {"token": token}})
+        "spec": {"token": token, "audiences": []}})
     assert answer["metadata"] == {"name": "r", "creationTimestamp": None}
     assert answer["spec"] == {"token": token}
     assert answer["status"]["authenticated"] is True
@@ -494,7 +496,7 @@ def test_flags_keys_issuers_audiences_and_max_expiration(make_server, tmp_path):
     create(server, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
     sa = service_account(server, "n")
     answer = token_request(server, "n", expirationSeconds=7200)
-    assert answer["spec"] == {"audiences": ["x", "y", "z"], "expirationSeconds": 3600}
+    assert answer["spec"] == {"audiences": ["x", "y", "z"], "expirationSeconds": 3600, "boundObjectRef": None}
     token = answer["status"]["token"]
     claims = payload(token)
     assert claims["iss"] == "https://a" and claims["aud"] == ["x", "y", "z"] and claims["exp"] - claims["iat"] == 3600

@@ -61,15 +61,16 @@ class TokenRequests:
                 ("metadata.namespace", "FieldValueInvalid",
                  f'Invalid value: "{md["namespace"]}": must match the service account namespace if specified')])
         sa = self._get("serviceaccounts", namespace, name)
-        spec = dict(obj.get("spec") or {})
-        audiences = [a for a in spec.get("audiences") or () if isinstance(a, str)] or list(self.issuer.api_audiences)
-        spec["audiences"] = audiences
-        expiration = spec.get("expirationSeconds")
+        given = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        audiences = list(given.get("audiences") or ()) or list(self.issuer.api_audiences)
+        expiration = given.get("expirationSeconds")
         if expiration is None:
             expiration = 3600   # SetDefaults_TokenRequestSpec
-        if isinstance(expiration, bool) or not isinstance(expiration, int):
-            raise status.bad_request("spec.expirationSeconds: must be an integer")
-        spec["expirationSeconds"] = expiration
+        ref = given.get("boundObjectRef")
+        if isinstance(ref, dict):   # BoundObjectReference, its fields in Go's order, empty ones left out
+            ref = {k: ref[k] for k in ("kind", "apiVersion", "name", "uid") if ref.get(k)}
+        # TokenRequestSpec's fields have no omitempty: boundObjectRef is null when not given
+        spec = {"audiences": audiences, "expirationSeconds": expiration, "boundObjectRef": ref}
         now = time.time()
         out = {"kind": "TokenRequest", "apiVersion": f"{GROUP}/v1",
                "metadata": dict(md, name=md.get("name") or name, namespace=md.get("namespace") or namespace,
@@ -85,7 +86,6 @@ class TokenRequests:
         if causes:
             raise status.invalid(GROUP, "TokenRequest", "", causes)
         pod = secret = node = None
-        ref = spec.get("boundObjectRef")
         if isinstance(ref, dict):
             pod, secret, node = self._bound(ref, namespace, name)
         if self.issuer.max_expiration and expiration > self.issuer.max_expiration:
@@ -149,11 +149,12 @@ class TokenReviews:
         if not isinstance(token, str) or not token:
             raise status.bad_request("token is required for TokenReview in authentication")
         md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        asked = list(spec.get("audiences") or ())
         out = {"kind": "TokenReview", "apiVersion": f"{GROUP}/v1", "metadata": dict(md, creationTimestamp=None),
-               "spec": spec}
+               "spec": dict({"token": token}, **({"audiences": asked} if asked else {}))}
         if self.authenticator is None:
             return out
-        audiences = [a for a in spec.get("audiences") or () if isinstance(a, str)] or self.api_audiences
+        audiences = asked or self.api_audiences
         result: dict = {"user": {}}
         try:
             response = self.authenticator.authenticate_token(token, audiences or None)
