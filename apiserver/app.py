@@ -16,6 +16,7 @@ from apiserver.config import CompletedConfig
 from apiserver.controllers.garbagecollector import GarbageCollector
 from apiserver.controllers.namespace import NamespaceController
 from apiserver.controllers.serviceaccount import ServiceAccountController
+from apiserver.controllers.serviceaccounttokens import TokensController
 from apiserver.endpoints.discovery import Discovery
 from apiserver.endpoints.handlers import APIHandler
 from apiserver.endpoints.openapi import OpenAPI
@@ -123,6 +124,10 @@ def install_authentication(server: GenericAPIServer, config: CompletedConfig, ta
         api.creators[("", "serviceaccounts", "token")] = (authentication.TOKEN_REQUEST, tokens.create)
         for path, handler in authentication.issuer_discovery(config.token_issuer, config.server_url).items():
             server.handle(path, handler)
+    for token_authenticator in getattr(config.authenticator, "token_authenticators", ()):
+        validator = getattr(token_authenticator, "validator", None)
+        if hasattr(validator, "mark_used"):   # Secret-held tokens record their last use on the Secret
+            validator.mark_used = authentication.last_used_marker(api, table)
     reviews = authentication.TokenReviews(config.authenticator, config.api_audiences)
     api.creators[("authentication.k8s.io", "tokenreviews", "")] = (
         table.lookup("authentication.k8s.io", "v1", "tokenreviews"), reviews.create)
@@ -136,6 +141,7 @@ def install_controllers(server: GenericAPIServer, config: CompletedConfig, table
         "namespace": lambda: NamespaceController(api, table, config.store),
         "garbagecollector": lambda: GarbageCollector(api, table, config.store),
         "serviceaccount": lambda: ServiceAccountController(api, table, config.store, config.ca_pem),
+        "serviceaccount-token": lambda: TokensController(api, table, config.store, config.ca_pem, config.token_issuer),
     }
     for name in sorted(config.controllers):
         controller = makers[name]()

@@ -19,7 +19,8 @@ def test_healthz_livez_readyz_ok(server):
 
 HOOKS = ("[+]poststarthook/start-apiextensions-controllers ok\n[+]poststarthook/bootstrap-controller ok\n"
          "[+]poststarthook/start-garbagecollector-controller ok\n[+]poststarthook/start-namespace-controller ok\n"
-         "[+]poststarthook/start-serviceaccount-controller ok\n")
+         "[+]poststarthook/start-serviceaccount-controller ok\n"
+         "[+]poststarthook/start-serviceaccount-token-controller ok\n")
 CHECKS = "[+]ping ok\n[+]log ok\n[+]storage ok\n" + HOOKS
 
 

@@ -623,3 +623,87 @@ def test_no_discovery_documents_for_a_non_https_issuer(make_server):
     assert payload(token)["iss"] == "kubernetes/serviceaccount" and payload(token)["aud"] == [
         "kubernetes/serviceaccount"]
     assert as_token(server, token) == 200
+
+
+# -- Secret-held (legacy) tokens
+
+
+def wait_for(check, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def secret_data(server, ns, name):
+    code, _, body = server.request("GET", f"/api/v1/namespaces/{ns}/secrets/{name}")
+    return json.loads(body) if code == 200 else None
+
+
+@needs_kubectl
+def test_secret_held_tokens(make_server, kube_env):
+    server = make_server("--controllers=serviceaccount-token")
+    create(server, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
+    sa = service_account(server, "n", "ci")
+    create(server, "/api/v1/namespaces/n/secrets", {
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+        "metadata": {"name": "ci-token", "annotations": {"kubernetes.io/service-account.name": "ci"}}})
+    secret = wait_for(lambda: (s := secret_data(server, "n", "ci-token")) and s.get("data", {}).get("token") and s)
+    data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    with open(server.pki.ca_cert) as f:
+        assert data["ca.crt"] == f.read()
+    assert data["namespace"] == "n"
+    assert secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] == sa["metadata"]["uid"]
+    token = data["token"]
+    assert payload(token) == {
+        "iss": "kubernetes/serviceaccount", "kubernetes.io/serviceaccount/namespace": "n",
+        "kubernetes.io/serviceaccount/secret.name": "ci-token", "kubernetes.io/serviceaccount/service-account.name":
+            "ci", "kubernetes.io/serviceaccount/service-account.uid": sa["metadata"]["uid"],
+        "sub": "system:serviceaccount:n:ci"}
+    who = json.loads(kubectl(server, kube_env, "auth", "whoami", "-o", "json", token=token).stdout)
+    assert who["status"]["userInfo"] == {"username": "system:serviceaccount:n:ci", "uid": sa["metadata"]["uid"],
+                                         "groups": ["system:serviceaccounts", "system:serviceaccounts:n",
+                                                    "system:authenticated"]}
+    # its use is recorded on the Secret, once a day
+    labels = wait_for(lambda: secret_data(server, "n", "ci-token")["metadata"].get("labels"))
+    assert labels == {"kubernetes.io/legacy-token-last-used": time.strftime("%Y-%m-%d", time.gmtime())}
+    # a copy that is no longer the Secret's is refused
+    code, _, body = server.request("PATCH", "/api/v1/namespaces/n/secrets/ci-token", {"data": {
+        "token": base64.b64encode(b"other").decode()}}, headers={"Content-Type": "application/merge-patch+json"})
+    assert code == 200, body
+    assert as_token(server, token) == 401
+    assert review(server, token)["error"] == AGG.format("token does not match server's copy")
+    # marked invalid
+    create(server, "/api/v1/namespaces/n/secrets", {
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+        "metadata": {"name": "old", "labels": {"kubernetes.io/legacy-token-invalid-since": "2024-01-01"},
+                     "annotations": {"kubernetes.io/service-account.name": "ci"}}})
+    old = base64.b64decode(wait_for(lambda: secret_data(server, "n", "old").get("data", {}).get("token"))).decode()
+    assert as_token(server, old) == 401
+    assert "has been marked invalid" in review(server, old)["error"]
+    # the account goes, and its token Secrets with it
+    delete(server, "/api/v1/namespaces/n/serviceaccounts/ci")
+    wait_for(lambda: secret_data(server, "n", "old") is None and secret_data(server, "n", "ci-token") is None)
+    # a token Secret for an account that does not exist is deleted
+    create(server, "/api/v1/namespaces/n/secrets", {
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+        "metadata": {"name": "orphan", "annotations": {"kubernetes.io/service-account.name": "nobody"}}})
+    wait_for(lambda: secret_data(server, "n", "orphan") is None)
+
+
+def test_secret_held_token_refused_once_its_secret_is_gone(srv, ns):
+    sa = service_account(srv, ns)
+    secret = create(srv, f"/api/v1/namespaces/{ns}/secrets", {"apiVersion": "v1", "kind": "Secret",
+                                                              "metadata": {"name": "held"}})
+    token = jwt.sign(serviceaccount.legacy_claims(sa, "held"), server_key(srv))
+    code, _, body = srv.request("PATCH", f"/api/v1/namespaces/{ns}/secrets/held", {"data": {
+        "token": base64.b64encode(token.encode()).decode()}}, headers={"Content-Type": "application/merge-patch+json"})
+    assert code == 200, body
+    assert secret["metadata"]["uid"]
+    assert as_token(srv, token) == 200
+    delete(srv, f"/api/v1/namespaces/{ns}/secrets/held")
+    assert as_token(srv, token) == 401
+    assert review(srv, token)["error"] == AGG.format("token has been invalidated")

@@ -9,9 +9,11 @@ with the uid the token names.
 
 from __future__ import annotations
 
+import base64
 import collections
 import datetime as dt
 import hashlib
+import hmac
 import json
 import threading
 import time
@@ -87,6 +89,10 @@ class TokenIssuer:
     def generate(self, private_and_public: dict) -> str:
         return jwt.sign(dict(private_and_public, iss=self.issuer), self.key)
 
+    def generate_legacy(self, sa: dict, secret_name: str) -> str:
+        """A Secret-held token: no expiry, no audience, the legacy issuer (the tokens controller's)."""
+        return jwt.sign(legacy_claims(sa, secret_name), self.key)
+
     def openid_configuration(self, external_address: str) -> Optional[dict]:
         """``/.well-known/openid-configuration`` (openidmetadata.go), or None when the issuer is not an https
         URL without query or fragment, which OIDC requires."""
@@ -128,17 +134,17 @@ def _number(claims_: dict, name: str) -> Optional[float]:
 
 
 class ServiceAccountTokenAuthenticator:
-    """Accepts bound service account tokens; says nothing about tokens from other issuers."""
+    """Accepts service account tokens of its issuers (signature, audiences, then its validator); says nothing
+    about tokens from other issuers (``jwtTokenAuthenticator``)."""
 
     _CACHE_SIZE = 4096
 
     def __init__(self, issuers: Sequence[str], keys: List[jwt.PublicKey], implicit_audiences: Sequence[str],
-                 getter: Getter, clock: Callable[[], float] = time.time):
+                 validator):
         self.issuers = frozenset(issuers)
         self.keys = list(keys)
         self.implicit_audiences = tuple(implicit_audiences)
-        self.getter = getter
-        self.clock = clock
+        self.validator = validator   # BoundValidator or LegacyValidator: validate(token, public) -> UserInfo
         # Signatures verified before, by token digest: verifying is pure, so remembering it changes no answer.
         self._verified: collections.OrderedDict[bytes, dict] = collections.OrderedDict()
         self._lock = threading.Lock()
@@ -188,10 +194,17 @@ class ServiceAccountTokenAuthenticator:
         if not auds and self.implicit_audiences:
             raise AuthenticationError(f"token audiences {_go_quote_list(token_audiences)} is invalid for the target "
                                       f"audiences {_go_quote_list(requested)}")
-        return TokenResponse(self.validate(public), auds)
+        return TokenResponse(self.validator.validate(token, public), auds)
 
-    def validate(self, public: dict) -> UserInfo:
-        """The bound-token validator: lifetime, then the objects the token names must still be there."""
+
+class BoundValidator:
+    """Bound tokens (TokenRequest's): lifetime, then the objects the token names must still be there."""
+
+    def __init__(self, getter: Getter, clock: Callable[[], float] = time.time):
+        self.getter = getter
+        self.clock = clock
+
+    def validate(self, token: str, public: dict) -> UserInfo:
         now = self.clock()
         nbf, exp, iat = _number(public, "nbf"), _number(public, "exp"), _number(public, "iat")
         if nbf is not None and now + LEEWAY < nbf:
@@ -253,6 +266,83 @@ class ServiceAccountTokenAuthenticator:
             raise AuthenticationError(uid_mismatch.format(uid, ref.get("uid", "")))
         if deleted(obj):
             raise AuthenticationError("service account token has been invalidated")
+
+
+LEGACY_ISSUER = "kubernetes/serviceaccount"
+SECRET_TYPE = "kubernetes.io/service-account-token"
+SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+SA_UID_ANNOTATION = "kubernetes.io/service-account.uid"
+LAST_USED_LABEL = "kubernetes.io/legacy-token-last-used"
+INVALID_SINCE_LABEL = "kubernetes.io/legacy-token-invalid-since"
+_LEGACY = "kubernetes.io/serviceaccount/"
+
+
+def legacy_claims(sa: dict, secret_name: str) -> dict:
+    """The claims of a Secret-held token (``LegacyClaims``), signed with ``iss: kubernetes/serviceaccount``."""
+    md = sa["metadata"]
+    return {"iss": LEGACY_ISSUER, _LEGACY + "namespace": md["namespace"], _LEGACY + "secret.name": secret_name,
+            _LEGACY + "service-account.name": md["name"], _LEGACY + "service-account.uid": md.get("uid", ""),
+            "sub": make_username(md["namespace"], md["name"])}
+
+
+class LegacyValidator:
+    """Tokens from ``kubernetes.io/service-account-token`` Secrets (``legacy.go``): with ``--service-account-lookup``
+    the Secret must still hold this very token and the account must exist with the claimed uid; the Secret's
+    last use is recorded in a label once a day."""
+
+    def __init__(self, getter: Getter, lookup: bool = True, clock: Callable[[], float] = time.time):
+        self.getter = getter
+        self.lookup = lookup
+        self.clock = clock
+        self.mark_used: Optional[Callable[[str, str, str, str], None]] = None   # (ns, secret, uid, day); set later
+
+    def validate(self, token: str, public: dict) -> UserInfo:
+        claims = {name: public.get(_LEGACY + name) for name in ("namespace", "secret.name", "service-account.name",
+                                                               "service-account.uid")}
+        if not public.get("sub"):
+            raise AuthenticationError("sub claim is missing")
+        for claim, label in (("namespace", "namespace"), ("secret.name", "secretName"),
+                             ("service-account.name", "serviceAccountName"),
+                             ("service-account.uid", "serviceAccountUID")):
+            if not isinstance(claims[claim], str) or not claims[claim]:
+                raise AuthenticationError(f"{label} claim is missing")
+        namespace, secret_name = claims["namespace"], claims["secret.name"]
+        name, uid = claims["service-account.name"], claims["service-account.uid"]
+        if public["sub"] != make_username(namespace, name):
+            raise AuthenticationError("sub claim is invalid")
+        if self.lookup:
+            try:
+                secret = self.getter("secrets", namespace, secret_name)
+            except AuthenticationError:
+                raise AuthenticationError("token has been invalidated") from None
+            md = secret.get("metadata") or {}
+            if md.get("deletionTimestamp"):
+                raise AuthenticationError("token has been invalidated")
+            stored = (secret.get("data") or {}).get("token") or ""
+            try:
+                stored = base64.b64decode(stored).decode("utf-8", "replace")
+            except ValueError:
+                stored = ""
+            if not hmac.compare_digest(stored.encode(), token.encode()):
+                raise AuthenticationError("token does not match server's copy")
+            sa = self.getter("serviceaccounts", namespace, name)
+            if (sa.get("metadata") or {}).get("deletionTimestamp"):
+                raise AuthenticationError(f"service account {namespace}/{name} has been deleted")
+            if sa["metadata"].get("uid") != uid:
+                raise AuthenticationError(f"service account UID ({sa['metadata'].get('uid', '')}) does not match "
+                                          f"claim ({uid})")
+            labels = md.get("labels") or {}
+            if labels.get(INVALID_SINCE_LABEL):
+                raise AuthenticationError(
+                    f"the token in secret {namespace}/{secret_name} for service account {namespace}/{name} has been "
+                    "marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, "
+                    f"or remove the '{INVALID_SINCE_LABEL}' label from the secret to temporarily allow use of this "
+                    "token")
+            now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
+            today, tomorrow = now.strftime("%Y-%m-%d"), (now + dt.timedelta(days=1)).strftime("%Y-%m-%d")
+            if labels.get(LAST_USED_LABEL) not in (today, tomorrow) and self.mark_used is not None:
+                self.mark_used(namespace, secret_name, md.get("uid", ""), today)
+        return UserInfo(make_username(namespace, name), uid, group_names(namespace))
 
 
 def _parse_time(stamp: str) -> float:

@@ -4,7 +4,7 @@ server's own storage (list, then watch) and writes through the same registry cod
 
 from __future__ import annotations
 
-NAMES = ("namespace", "garbagecollector", "serviceaccount")
+NAMES = ("namespace", "garbagecollector", "serviceaccount", "serviceaccount-token")
 
 
 def selected(flag_values) -> set:

@@ -32,6 +32,7 @@ class AuthenticationOptions:
     service_account_extend_token_expiration: bool = True
     api_audiences: Optional[List[List[str]]] = None         # one comma list per flag
     service_account_jwks_uri: str = ""
+    service_account_lookup: bool = True
 
     def add_flags(self, parser):
         g = parser.add_argument_group("authentication flags")
@@ -61,6 +62,8 @@ class AuthenticationOptions:
         flags.add_bool(g, "--service-account-extend-token-expiration", True,
                        "extend pod-bound tokens asked for 3607s (the kubelet's) to a year, warning after the asked "
                        "time", dest="authentication.service_account_extend_token_expiration")
+        flags.add_bool(g, "--service-account-lookup", True, "check that a Secret-held service account token is "
+                       "still in its Secret", dest="authentication.service_account_lookup")
         g.add_argument("--service-account-jwks-uri", dest="authentication.service_account_jwks_uri", default="",
                        metavar="url", help="jwks_uri of /.well-known/openid-configuration (default: "
                                            f"https://<this server>{serviceaccount.JWKS_PATH})")
@@ -166,9 +169,13 @@ class AuthenticationOptions:
         config.token_issuer = serviceaccount.TokenIssuer(
             self.issuers()[0], signing, audiences, int(self.service_account_max_token_expiration),
             self.service_account_extend_token_expiration, keys, self.service_account_jwks_uri)
-        service_accounts = serviceaccount.ServiceAccountTokenAuthenticator(
-            self.issuers(), keys, audiences, serviceaccount.storage_getter(config.store))
+        getter = serviceaccount.storage_getter(config.store)
+        legacy = serviceaccount.ServiceAccountTokenAuthenticator(   # Secret-held tokens, as upstream: first
+            [serviceaccount.LEGACY_ISSUER], keys, audiences,
+            serviceaccount.LegacyValidator(getter, self.service_account_lookup))
+        bound = serviceaccount.ServiceAccountTokenAuthenticator(
+            self.issuers(), keys, audiences, serviceaccount.BoundValidator(getter))
         config.authenticator = authentication.Authenticator(
             client_certs=True, tokens=tokens, anonymous=self.anonymous_auth,
-            anonymous_allowed=authentication.public_path, token_authenticators=[service_accounts],
+            anonymous_allowed=authentication.public_path, token_authenticators=[legacy, bound],
             api_audiences=audiences)

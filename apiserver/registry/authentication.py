@@ -13,6 +13,7 @@ from apiserver.apis.resources import _r
 from apiserver.auth import serviceaccount
 from apiserver.auth.authentication import AuthenticationError, Authenticator, UserInfo, intersect
 from apiserver.endpoints import status
+from apiserver.registry.store import Options
 from apiserver.server.request import Response
 
 GROUP = "authentication.k8s.io"
@@ -199,3 +200,20 @@ def issuer_discovery(issuer: serviceaccount.TokenIssuer, server_url: str) -> Dic
 
         routes[path] = serve
     return routes
+
+
+def last_used_marker(api, table) -> Callable[[str, str, str, str], None]:
+    """Labels a token Secret with the day its token was last used (LegacyServiceAccountTokenTracking)."""
+    secrets = api.store(table.lookup("", "v1", "secrets"))
+
+    def mark(namespace: str, name: str, uid: str, day: str):
+        def label(secret: dict) -> dict:
+            if secret["metadata"].get("uid") == uid:   # the same Secret, not one made again under its name
+                secret["metadata"].setdefault("labels", {})[serviceaccount.LAST_USED_LABEL] = day
+            return secret
+        try:
+            secrets.update_internal(namespace, name, label, Options(field_manager="kube-apiserver"))
+        except status.StatusError:
+            pass   # gone meanwhile: the next use finds out
+
+    return mark
