@@ -8,6 +8,7 @@ or with keys of the test's own (another signer, another issuer), as an attacker 
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import itertools
 import json
@@ -707,3 +708,23 @@ def test_secret_held_token_refused_once_its_secret_is_gone(srv, ns):
     delete(srv, f"/api/v1/namespaces/{ns}/secrets/held")
     assert as_token(srv, token) == 401
     assert review(srv, token)["error"] == AGG.format("token has been invalidated")
+
+
+def test_kubelet_sized_pod_tokens_are_extended(srv, ns):
+    service_account(srv, ns)
+    pod(srv, ns, "p")
+    before = time.time()
+    answer = token_request(srv, ns, expirationSeconds=3607, boundObjectRef={"apiVersion": "v1", "kind": "Pod",
+                                                                            "name": "p"})
+    claims = payload(answer["status"]["token"])
+    assert claims["exp"] - claims["iat"] == 365 * 24 * 3600   # extended, with a warning time at the asked one
+    assert claims["kubernetes.io"]["warnafter"] == claims["iat"] + 3607
+    assert answer["spec"]["expirationSeconds"] == 3607
+    expires = calendar.timegm(time.strptime(answer["status"]["expirationTimestamp"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert before + 3607 - 2 <= expires <= time.time() + 3607 + 1
+    # not pod-bound, or another audience: as asked
+    plain = payload(token_request(srv, ns, expirationSeconds=3607)["status"]["token"])
+    assert plain["exp"] - plain["iat"] == 3607 and "warnafter" not in plain["kubernetes.io"]
+    other = payload(token_request(srv, ns, expirationSeconds=3607, audiences=["vault"], boundObjectRef={
+        "apiVersion": "v1", "kind": "Pod", "name": "p"})["status"]["token"])
+    assert other["exp"] - other["iat"] == 3607
