@@ -24,10 +24,12 @@ from apiserver.controllers.garbagecollector import GarbageCollector
 from apiserver.controllers.namespace import NamespaceController
 from apiserver.controllers.resourcequota import ResourceQuotaController
 from apiserver.controllers.serviceaccount import ServiceAccountController
+from apiserver.controllers.serviceaccounttokens import TokensController
 from apiserver.endpoints.discovery import Discovery
 from apiserver.endpoints.handlers import APIHandler
 from apiserver.endpoints.openapi import OpenAPI
 from apiserver.options import ServerRunOptions
+from apiserver.registry import authentication
 from apiserver.registry.store import GenericStore, Options
 from apiserver.server import healthz
 from apiserver.server.genericapiserver import GenericAPIServer
@@ -49,6 +51,7 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config, table, api, openapi)
     install_admission(kube, config, table, api)
+    install_authentication(kube, config, table, api)
     install_authorization(kube, config, table, api)
     if config.auditor is not None:
         kube.add_destroy_func(config.auditor.shutdown)  # the last requests' events are written before exit
@@ -150,6 +153,25 @@ def install_authorization(server: GenericAPIServer, config: CompletedConfig, tab
         api.admission = Chain(api.admission.plugins + [EscalationCheck(rbac.cache, config.authorizer)])
 
 
+def install_authentication(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
+    """authentication.k8s.io: TokenRequest (serviceaccounts/token), TokenReview and SelfSubjectReview; the
+    service account issuer's OpenID discovery documents."""
+    if config.token_issuer is not None:
+        tokens = authentication.TokenRequests(api, table, config.token_issuer)
+        api.creators[("", "serviceaccounts", "token")] = (authentication.TOKEN_REQUEST, tokens.create)
+        for path, handler in authentication.issuer_discovery(config.token_issuer, config.server_url).items():
+            server.handle(path, handler)
+    for token_authenticator in getattr(config.authenticator, "token_authenticators", ()):
+        validator = getattr(token_authenticator, "validator", None)
+        if hasattr(validator, "mark_used"):   # Secret-held tokens record their last use on the Secret
+            validator.mark_used = authentication.last_used_marker(api, table)
+    reviews = authentication.TokenReviews(config.authenticator, config.api_audiences)
+    api.creators[("authentication.k8s.io", "tokenreviews", "")] = (
+        table.lookup("authentication.k8s.io", "v1", "tokenreviews"), reviews.create)
+    api.creators[("authentication.k8s.io", "selfsubjectreviews", "")] = (
+        table.lookup("authentication.k8s.io", "v1", "selfsubjectreviews"), authentication.self_subject_review)
+
+
 def install_controllers(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
     """The built-in control loops chosen with --controllers, each a post-start hook with its own readyz check."""
     makers = {
@@ -158,6 +180,7 @@ def install_controllers(server: GenericAPIServer, config: CompletedConfig, table
         "serviceaccount": lambda: ServiceAccountController(api, table, config.store, config.ca_pem),
         "clusterrole-aggregation": lambda: ClusterRoleAggregationController(api, table, config.store),
         "resourcequota": lambda: ResourceQuotaController(api, table, config.store),
+        "serviceaccount-token": lambda: TokensController(api, table, config.store, config.ca_pem, config.token_issuer),
     }
     for name in sorted(config.controllers):
         controller = makers[name]()

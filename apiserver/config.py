@@ -37,6 +37,8 @@ class Config:
     ca_pem: str = ""                                 # the cluster CA, for kube-root-ca.crt
     admission_plugins: list = field(default_factory=list)   # enabled admission plugin names, in order
     auditor: Any = None                              # audit policy and backend; None: nothing is audited
+    token_issuer: Any = None                         # serviceaccount.TokenIssuer, for TokenRequest
+    api_audiences: list = field(default_factory=list)   # --api-audiences, for TokenReview
 
     def complete(self) -> CompletedConfig:
         if self.secure_serving is None:

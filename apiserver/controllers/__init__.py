@@ -5,7 +5,8 @@ same registry code as the REST handlers."""
 
 from __future__ import annotations
 
-NAMES = ("namespace", "garbagecollector", "serviceaccount", "clusterrole-aggregation", "resourcequota")
+NAMES = ("namespace", "garbagecollector", "serviceaccount", "serviceaccount-token", "clusterrole-aggregation",
+         "resourcequota")
 
 
 def selected(flag_values) -> set:

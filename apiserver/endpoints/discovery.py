@@ -14,6 +14,8 @@ from apiserver.server.request import Request, Response
 
 SUBRESOURCE_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
                      "finalize": ["update"], "token": ["create"]}
+# subresources whose kind is another group's: (group, version, kind)
+SUBRESOURCE_KINDS = {"scale": ("autoscaling", "v1", "Scale"), "token": ("authentication.k8s.io", "v1", "TokenRequest")}
 AGGREGATED = "apidiscovery.k8s.io"
 
 
@@ -44,7 +46,8 @@ class Discovery:
             entry["shortNames"] = list(r.short_names)
         if r.categories:
             entry["categories"] = list(r.categories)
-        entry["storageVersionHash"] = r.storage_version_hash
+        if not r.virtual:   # nothing stored, no storage version (reviews)
+            entry["storageVersionHash"] = r.storage_version_hash
         return entry
 
     def resource_list(self, group: str, version: str) -> dict:
@@ -54,8 +57,9 @@ class Discovery:
             for sub in r.subresources:
                 entry = {"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
                          "kind": r.kind, "verbs": SUBRESOURCE_VERBS.get(sub, ["get"])}
-                if sub == "scale":
-                    entry.update(group="autoscaling", version="v1", kind="Scale")
+                if sub in SUBRESOURCE_KINDS:
+                    group_, version_, kind_ = SUBRESOURCE_KINDS[sub]
+                    entry.update(group=group_, version=version_, kind=kind_)
                 entries.append(entry)
         body = {"kind": "APIResourceList", "groupVersion": f"{group}/{version}" if group else version,
                 "resources": entries}
@@ -86,8 +90,8 @@ class Discovery:
                         entry["categories"] = list(r.categories)
                     subs = []
                     for sub in r.subresources:
-                        kind = {"group": "autoscaling", "version": "v1", "kind": "Scale"} if sub == "scale" else \
-                            {"group": r.group, "version": r.version, "kind": r.kind}
+                        group_, version_, kind_ = SUBRESOURCE_KINDS.get(sub, (r.group, r.version, r.kind))
+                        kind = {"group": group_, "version": version_, "kind": kind_}
                         subs.append({"subresource": sub, "responseKind": kind,
                                      "verbs": SUBRESOURCE_VERBS.get(sub, ["get"])})
                     if subs:

@@ -89,6 +89,8 @@ class _Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connection = server.ssl_context.wrap_socket(sock, server_side=True)
         self.peer_cert = self.connection.getpeercert() or None
+        if self.peer_cert:   # the DER too: a certificate's credential id is its fingerprint
+            self.peer_cert["der"] = self.connection.getpeercert(binary_form=True)
         # One timeout for every read after the handshake, Go's IdleTimeout: changing it per request costs syscalls.
         self.connection.settimeout(server.idle_timeout)
         self.rfile = self.connection.makefile("rb", -1)
