@@ -25,7 +25,8 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    server = ServerThread(tmp_path_factory.mktemp("vap") / "data", "--controllers=none").start()
+    server = ServerThread(tmp_path_factory.mktemp("vap") / "data", "--controllers=none",
+                          "--disable-admission-plugins=ServiceAccount").start()
     yield server
     server.stop()
 

@@ -113,7 +113,10 @@ def test_metadata_event_field_by_field(audited):
         assert ev["level"] == "Metadata"
         assert ev["requestURI"] == "/api/v1/namespaces/default?pretty=false"
         assert ev["verb"] == "get"
-        assert ev["user"] == {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]}
+        credential = ev["user"]["extra"].pop("authentication.kubernetes.io/credential-id")
+        assert credential[0].startswith("X509SHA256=") and len(credential[0]) == 11 + 64
+        assert ev["user"] == {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"],
+                              "extra": {}}
         assert ev["sourceIPs"] == ["10.1.2.3", "127.0.0.1"]
         assert ev["userAgent"] == "audit-test/1.0"
         # as upstream's request info: a namespace's own namespace is its name

@@ -39,7 +39,8 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    server = ServerThread(tmp_path_factory.mktemp("podsecurity") / "data", "--controllers=none").start()
+    server = ServerThread(tmp_path_factory.mktemp("podsecurity") / "data", "--controllers=none",
+                          "--disable-admission-plugins=ServiceAccount").start()
     yield server
     server.stop()
 
@@ -579,7 +580,7 @@ def audited(tmp_path_factory):
         plugin.validate = recording
 
     server = ServerThread(tmp_path_factory.mktemp("podsecurity-audit") / "data", "--controllers=none",
-                          customize=record).start()
+                          "--disable-admission-plugins=ServiceAccount", customize=record).start()
     server.recorded = recorded
     yield server
     server.stop()
@@ -619,7 +620,7 @@ def test_audit_annotations(audited):
 # -- the plugin can be turned off
 
 def test_disabled_plugin_checks_nothing(make_server):
-    srv = make_server("--controllers=none", "--disable-admission-plugins=PodSecurity")
+    srv = make_server("--controllers=none", "--disable-admission-plugins=PodSecurity,ServiceAccount")
     ns = namespace(srv, {PREFIX + "enforce": "restricted", PREFIX + "warn": "nonsense"})
     code, out, warned = create(srv, ns, pod())
     assert code == 201, out
@@ -630,10 +631,10 @@ def test_labels_set_while_the_plugin_was_off(make_server, tmp_path):
     """Invalid labels stored before the plugin was on: a bad enforce level enforces restricted (fail closed), a bad
     warn level warns nothing (fail open), and an update that keeps the same errors is allowed."""
     data = tmp_path / "shared"
-    off = make_server("--controllers=none", "--disable-admission-plugins=PodSecurity", data_dir=data)
+    off = make_server("--controllers=none", "--disable-admission-plugins=PodSecurity,ServiceAccount", data_dir=data)
     ns = namespace(off, {PREFIX + "enforce": "strict", PREFIX + "warn": "loud"})
     off.stop()
-    srv = make_server("--controllers=none", data_dir=data)
+    srv = make_server("--controllers=none", "--disable-admission-plugins=ServiceAccount", data_dir=data)
     refused(srv, ns, pod(), "restricted:latest", PLAIN_RESTRICTED)
     code, out, warned = create(srv, ns, pod("ok", restricted_spec()))
     assert code == 201 and warned == [], out

@@ -35,7 +35,8 @@ needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not insta
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    server = ServerThread(tmp_path_factory.mktemp("satokens") / "data", "--controllers=none").start()
+    server = ServerThread(tmp_path_factory.mktemp("satokens") / "data", "--controllers=none",
+                          "--disable-admission-plugins=ServiceAccount").start()
     yield server
     server.stop()
 
@@ -81,8 +82,8 @@ def review(srv, token, audiences=None, **kw) -> dict:
                   {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": spec}, **kw)["status"]
 
 
-def as_token(srv, token, path="/api/v1/namespaces") -> int:
-    """The status of a request made with nothing but the bearer token."""
+def as_token(srv, token, path="/apis") -> int:
+    """The status of a request made with nothing but the bearer token (discovery: every authenticated user may)."""
     code, _, body = srv.request("GET", path, cert=False, token=token)
     if code == 401:   # upstream's body: no detail, never the token
         assert json.loads(body) == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -147,8 +148,14 @@ def test_kubectl_create_token_then_whoami_with_it(srv, kube_env, ns):
     table = kubectl(srv, kube_env, "auth", "whoami", token=token).stdout.splitlines()
     assert table[1].split() == ["Username", f"system:serviceaccount:{ns}:app"]
     assert table[2].split() == ["UID", sa["metadata"]["uid"]]
-    # authorization is AlwaysAllow for now: the account can read
-    assert "default" in kubectl(srv, kube_env, "get", "namespaces", "-o", "name", token=token).stdout
+    # RBAC decides what the account may do: nothing yet, then what a RoleBinding grants
+    denied = kubectl(srv, kube_env, "get", "configmaps", "-n", ns, token=token, check=False)
+    assert denied.returncode == 1
+    assert f'User "system:serviceaccount:{ns}:app" cannot list resource "configmaps"' in denied.stderr
+    kubectl(srv, kube_env, "create", "role", "cm-reader", "--verb=list", "--resource=configmaps", "-n", ns)
+    kubectl(srv, kube_env, "create", "rolebinding", "app-cm-reader", "--role=cm-reader",
+            f"--serviceaccount={ns}:app", "-n", ns)
+    assert kubectl(srv, kube_env, "get", "configmaps", "-n", ns, token=token).returncode == 0
 
     duration = kubectl(srv, kube_env, "create", "token", "app", "-n", ns, "--duration", "2h", "--audience", "a",
                        "--audience", "b").stdout.strip()
@@ -471,10 +478,14 @@ def test_token_review_rules(srv, ns):
     assert code == 405
 
 
-def test_unauthenticated_whoami_is_401(srv):
-    code, _, _ = srv.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+def test_anonymous_whoami_is_forbidden(srv):
+    """system:basic-user (which allows SelfSubjectReview) is bound to authenticated users only."""
+    code, _, body = srv.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
         "apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}, cert=False)
-    assert code == 401
+    assert code == 403
+    assert json.loads(body)["message"] == (
+        'selfsubjectreviews.authentication.k8s.io is forbidden: User "system:anonymous" cannot create resource '
+        '"selfsubjectreviews" in API group "authentication.k8s.io" at the cluster scope')
 
 
 # -- flags and keys

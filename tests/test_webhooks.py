@@ -154,7 +154,7 @@ def ca_bundle(certs) -> str:
 def srv(tmp_path_factory):
     holder = []
     server = ServerThread(tmp_path_factory.mktemp("webhooks") / "data", "--controllers=none",
-                          customize=holder.append).start()
+                          "--disable-admission-plugins=ServiceAccount", customize=holder.append).start()
     server.apiserver = holder[0]
     yield server
     server.stop()

@@ -176,7 +176,9 @@ class AuthenticationOptions:
             serviceaccount.LegacyValidator(getter, self.service_account_lookup))
         bound = serviceaccount.ServiceAccountTokenAuthenticator(
             self.issuers(), keys, audiences, serviceaccount.BoundValidator(getter))
+        # With RBAC deciding, anonymous requests reach every path and RBAC answers (upstream); without it, only
+        # the public health, version and index paths, so AlwaysAllow never opens the API to everyone.
+        anonymous_allowed = (lambda path: True) if "RBAC" in authorization_modes else authentication.public_path
         config.authenticator = authentication.Authenticator(
-            client_certs=True, tokens=tokens, anonymous=self.anonymous_auth,
-            anonymous_allowed=authentication.public_path, token_authenticators=[legacy, bound],
-            api_audiences=audiences)
+            client_certs=True, tokens=tokens, anonymous=self.anonymous_auth, anonymous_allowed=anonymous_allowed,
+            token_authenticators=[legacy, bound], api_audiences=audiences)
