@@ -214,12 +214,14 @@ def wait_for_file(path, timeout=30):
 BENCH_TOKEN = "bench-token"
 
 
-def start_apiserver(data_dir, *flags):
+def start_apiserver(data_dir, *flags, token_rows=()):
     env = dict(os.environ, PYTHONPATH=ROOT)
     os.makedirs(data_dir, exist_ok=True)
     tokens = os.path.join(data_dir, "tokens.csv")
     with open(tokens, "w") as f:
         f.write(f'{BENCH_TOKEN},bench,bench-uid,"system:masters"\n')
+        for row in token_rows:
+            f.write(row + "\n")
     flags = ("--token-auth-file", tokens) + flags
     proc = subprocess.Popen([sys.executable, "-m", "apiserver", "--data-dir", data_dir, "--secure-port", "0",
                              "--log-format", "json", *flags], env=env, stdout=subprocess.DEVNULL,
@@ -455,10 +457,10 @@ def bench_storage(args):
 
 # -- the REST API
 
-def _https(port, pki):
+def _https(port, pki, cert=None):
     import http.client
     ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
-    ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+    ctx.load_cert_chain(*(cert or (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))))
     return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
 
 
@@ -734,8 +736,86 @@ def bench_gc(args, count=5000):
           f"({count / gc_seconds:,.0f} objects/s)")
 
 
+# -- rbac
+
+RBAC_TOKEN = "rbac-bench-token"
+
+
+def client_cert(pki_dir: str, cn: str, out_dir: str):
+    """A client certificate for ``cn`` signed by the server's CA (for the Python load client; wrk uses tokens)."""
+    import datetime
+
+    from apiserver import pki
+    ca_der = pki.pem_to_ders(open(os.path.join(pki_dir, "ca.crt"), "rb").read())[0]
+    ca_key = pki.PrivateKey.from_pem(open(os.path.join(pki_dir, "ca.key"), "rb").read())
+    key = pki.PrivateKey.generate()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    der = pki.make_certificate(subject_cn=cn, organizations=(), public_key=key.public_key, issuer_cert_der=ca_der,
+                               issuer_key=ca_key, usage="client", not_before=now - datetime.timedelta(hours=1),
+                               not_after=now + datetime.timedelta(days=1))
+    cert, key_file = os.path.join(out_dir, f"{cn}.crt"), os.path.join(out_dir, f"{cn}.key")
+    with open(cert, "wb") as f:
+        f.write(pki.cert_to_pem(der))
+    with open(key_file, "wb") as f:
+        f.write(key.to_pem())
+    return cert, key_file
+
+
+def bench_rbac(args, bindings=1000):
+    """GET one ConfigMap as a user RBAC allows through a RoleBinding among ``bindings`` others, beside the same
+    GET as system:masters (allowed before RBAC is asked)."""
+    tmp = tempfile.mkdtemp(prefix="bench-rbac-")
+    try:
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"),
+                                          token_rows=[f"{RBAC_TOKEN},rbac-user,rbac-uid"])
+        _wait_ready(port, pki)
+        conn = _https(port, pki)
+        group = "/apis/rbac.authorization.k8s.io/v1"
+        namespaces = [f"team-{i}" for i in range(20)]
+        for ns in namespaces:
+            _call(conn, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                      "metadata": {"name": ns}})
+        for i in range(bindings - 1):   # other users' bindings, spread over the namespaces
+            ns = namespaces[i % len(namespaces)]
+            _call(conn, "POST", f"{group}/namespaces/{ns}/rolebindings", {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {"name": f"user-{i}"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": f"user-{i}"},
+                             {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": f"group-{i}"}]})
+        _call(conn, "POST", f"{group}/namespaces/team-0/rolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "rbac-user"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "rbac-user"}]})
+        _call(conn, "POST", "/api/v1/namespaces/team-0/configmaps", {
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"}, "data": {"key": "v" * 900}})
+        path = "/api/v1/namespaces/team-0/configmaps/one"
+        cafile = os.path.join(pki, "ca.crt")
+        admin = (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+        user = client_cert(pki, "rbac-user", tmp)
+        deadline = time.monotonic() + 30   # the view role is filled in by the aggregation controller
+        while _call(_https(port, pki, user), "GET", path)[0] != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("rbac-user was never allowed")
+            time.sleep(0.1)
+        measure(args, port, path, cafile, admin, BENCH_TOKEN, seconds=1)
+        measure(args, port, path, cafile, user, RBAC_TOKEN, seconds=1)
+        rounds = [(measure(args, port, path, cafile, admin, BENCH_TOKEN),
+                   measure(args, port, path, cafile, user, RBAC_TOKEN)) for _ in range(args.rounds)]
+        stop(proc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    masters = max((m for m, _ in rounds), key=lambda r: r["rps"])
+    rbac = max((r for _, r in rounds), key=lambda r: r["rps"])
+    print(f"rbac: GET one ConfigMap, {args.client}, {args.processes * args.connections} keep-alive TLS connections, "
+          f"{bindings} RoleBindings")
+    _row("system:masters (no RBAC lookup)", masters)
+    _row("user bound by a RoleBinding to view", rbac)
+    print(f"  ratio RBAC user/system:masters: {rbac['rps'] / masters['rps']:.2f}  (target >= 0.9)")
+
+
 SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api, "patch": bench_patch,
-          "gc": bench_gc}
+          "gc": bench_gc, "rbac": bench_rbac}
 
 
 def main():

