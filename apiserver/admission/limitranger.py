@@ -59,24 +59,24 @@ def max_lists(total: ResourceList, other: ResourceList) -> None:
             total[key] = Quantity(q.value, q.format)
 
 
-def _containers(spec: dict, key: str) -> List[dict]:
+def containers_of(spec: dict, key: str) -> List[dict]:
     return [c for c in spec.get(key) or () if isinstance(c, dict)]
 
 
-def _resources(container: dict, kind: str) -> ResourceList:
+def resources_of(container: dict, kind: str) -> ResourceList:
     return resource_list((container.get("resources") or {}).get(kind) if isinstance(container.get("resources"),
                                                                                     dict) else None)
 
 
-def pod_requests(spec: dict, kind: str = "requests") -> ResourceList:
+def container_totals(spec: dict, kind: str = "requests") -> ResourceList:
     """podRequests/podLimits: the containers' sum, at least the largest init container (sidecars add up)."""
     total: ResourceList = {}
-    for container in _containers(spec, "containers"):
-        add_lists(total, _resources(container, kind))
+    for container in containers_of(spec, "containers"):
+        add_lists(total, resources_of(container, kind))
     sidecars: ResourceList = {}
     init: ResourceList = {}
-    for container in _containers(spec, "initContainers"):
-        own = _resources(container, kind)
+    for container in containers_of(spec, "initContainers"):
+        own = resources_of(container, kind)
         if container.get("restartPolicy") == "Always":
             add_lists(total, own)
             add_lists(sidecars, own)
@@ -172,11 +172,11 @@ def validate_pod(limit_range: dict, pod: dict) -> List[str]:
     for item in _items(limit_range):
         if item.get("type") == CONTAINER:
             for key in ("containers", "initContainers"):
-                for container in _containers(spec, key):
-                    _check(item, CONTAINER, _resources(container, "requests"), _resources(container, "limits"),
+                for container in containers_of(spec, key):
+                    _check(item, CONTAINER, resources_of(container, "requests"), resources_of(container, "limits"),
                            errors)
         elif item.get("type") == POD:
-            _check(item, POD, pod_requests(spec, "requests"), pod_requests(spec, "limits"), errors)
+            _check(item, POD, container_totals(spec, "requests"), container_totals(spec, "limits"), errors)
     return errors
 
 
@@ -211,7 +211,7 @@ def merge_defaults(limit_range: dict, pod: dict) -> None:
             default_limits.update(resource_list(item.get("default")))
     notes: List[str] = []
     for key, what in (("containers", "container"), ("initContainers", "init container")):
-        for container in _containers(spec, key):
+        for container in containers_of(spec, key):
             resources = container.get("resources")
             if not isinstance(resources, dict):
                 resources = container["resources"] = {}

@@ -15,7 +15,14 @@ import datetime
 from typing import Dict, Iterable, List, Optional
 
 from apiserver.admission.interface import CREATE, UPDATE, Attributes
-from apiserver.admission.limitranger import ResourceList, add_lists, max_lists, resource_list
+from apiserver.admission.limitranger import (
+    ResourceList,
+    add_lists,
+    container_totals,
+    containers_of,
+    resource_list,
+    resources_of,
+)
 from apiserver.apis.quantity import Quantity
 from apiserver.registry import meta
 
@@ -90,36 +97,10 @@ def _spec(obj: dict) -> dict:
     return spec if isinstance(spec, dict) else {}
 
 
-def _containers(spec: dict, key: str) -> List[dict]:
-    return [c for c in spec.get(key) or () if isinstance(c, dict)]
-
-
-def _resources(container: dict, kind: str) -> ResourceList:
-    resources = container.get("resources")
-    return resource_list(resources.get(kind) if isinstance(resources, dict) else None)
-
-
 def pod_totals(spec: dict, kind: str) -> ResourceList:
-    """resourcehelper.PodRequests/PodLimits: containers summed, at least the largest init container (sidecars
-    add up), plus the overhead (for limits, only where a limit is set)."""
-    total: ResourceList = {}
-    for container in _containers(spec, "containers"):
-        add_lists(total, _resources(container, kind))
-    sidecars: ResourceList = {}
-    init: ResourceList = {}
-    for container in _containers(spec, "initContainers"):
-        own = _resources(container, kind)
-        if container.get("restartPolicy") == "Always":
-            add_lists(total, own)
-            add_lists(sidecars, own)
-            own = dict(sidecars)
-        else:
-            combined: ResourceList = {}
-            add_lists(combined, own)
-            add_lists(combined, sidecars)
-            own = combined
-        max_lists(init, own)
-    max_lists(total, init)
+    """resourcehelper.PodRequests/PodLimits: the containers' totals (``container_totals``) plus the overhead
+    (for limits, only where a limit is set)."""
+    total = container_totals(spec, kind)
     overhead = resource_list(spec.get("overhead"))
     if kind == "requests":
         add_lists(total, overhead)
@@ -160,8 +141,8 @@ def pod_constraints(required: Iterable[str], pod: dict) -> Optional[str]:
     required_set = set(required) & VALIDATION_SET
     missing: Dict[str, set] = {}
     spec = _spec(pod)
-    for container in _containers(spec, "containers") + _containers(spec, "initContainers"):
-        have = set(compute_usage(_resources(container, "requests"), _resources(container, "limits")))
+    for container in containers_of(spec, "containers") + containers_of(spec, "initContainers"):
+        have = set(compute_usage(resources_of(container, "requests"), resources_of(container, "limits")))
         for name in required_set - have:
             missing.setdefault(name, set()).add(container.get("name", ""))
     if not missing:
@@ -178,9 +159,9 @@ def is_best_effort(pod: dict) -> bool:
     """QoS BestEffort: no container asks for or limits cpu or memory (positive amounts only)."""
     spec = _spec(pod)
     for key in ("containers", "initContainers"):
-        for container in _containers(spec, key):
+        for container in containers_of(spec, key):
             for kind in ("requests", "limits"):
-                for name, q in _resources(container, kind).items():
+                for name, q in resources_of(container, kind).items():
                     if name in ("cpu", "memory") and q.sign() > 0:
                         return False
     return True
