@@ -23,6 +23,7 @@ from apiserver.config import CompletedConfig
 from apiserver.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from apiserver.controllers.endpointreconciler import LeaseEndpointReconciler
 from apiserver.controllers.garbagecollector import GarbageCollector
+from apiserver.controllers.identitylease import IdentityLease
 from apiserver.controllers.leaderelection import LeaderElector
 from apiserver.controllers.namespace import NamespaceController
 from apiserver.controllers.resourcequota import ResourceQuotaController
@@ -128,8 +129,21 @@ def install_api(server: GenericAPIServer, config: CompletedConfig, table, api: A
         server.add_pre_shutdown_hook("stop-kubernetes-service-controller", reconciler.remove_endpoints)
     server.add_post_start_hook("bootstrap-controller", lambda stop: bootstrap(api, table, config, reconciler))
     install_controllers(server, config, table, api)
+    install_identity_lease(server, config, table, api, port)
     server.add_destroy_func(api.close)
     server.api = api
+
+
+def install_identity_lease(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler, port: int):
+    """This replica's identity Lease in kube-system, and the garbage collector of expired ones (upstream's
+    APIServerIdentity hooks)."""
+    identity = IdentityLease(api.store(table.lookup("coordination.k8s.io", "v1", "leases")), port)
+
+    def start(run):
+        return lambda stop: threading.Thread(target=run, args=(stop,), name="identity-lease", daemon=True).start()
+    server.add_post_start_hook("start-kube-apiserver-identity-lease-controller", start(identity.run_renewals))
+    server.add_post_start_hook("start-kube-apiserver-identity-lease-garbage-collector", start(identity.run_gc))
+    server.identity_lease = identity
 
 
 def _endpoint_ip(host: str) -> str:

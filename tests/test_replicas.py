@@ -4,6 +4,7 @@ Lease), the ``default/kubernetes`` endpoints kept by master leases, reads and wa
 Replicas are real processes (``python -m apiserver``), each with its own --data-dir (certificates, kubeconfig)
 and one shared --sqlite-path; lease durations are shortened by flags to keep the tests short."""
 
+import datetime
 import http.client
 import json
 import os
@@ -308,3 +309,31 @@ def test_flag_errors(tmp_path, flags, message):
     with pytest.raises(cli.FlagError) as err:
         cli.parse_options(["--data-dir", str(tmp_path), *flags])
     assert any(line.startswith(message) for line in str(err.value).splitlines()), str(err.value)
+
+
+def test_identity_leases_one_per_replica_and_expired_ones_are_collected(make_server, tmp_path):
+    a = make_server(*FAST)
+    label = "apiserver.kubernetes.io/identity%3Dkube-apiserver"
+    old = leaderelection.micro_time(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2))
+    code, body = a.request("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases", {
+        "metadata": {"name": "apiserver-gone", "labels": {"apiserver.kubernetes.io/identity": "kube-apiserver"}},
+        "spec": {"holderIdentity": "apiserver-gone_x", "leaseDurationSeconds": 3600, "renewTime": old}})[::2]
+    assert code == 201, body
+    # a second replica on the same store: its garbage collector runs at start
+    b = make_server(*FAST, "--sqlite-path", str(a.config.store.path), data_dir=tmp_path / "b")
+
+    def identities():
+        code, leases = b.get_json("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases?labelSelector=" + label)
+        assert code == 200
+        return {lease["metadata"]["name"]: lease for lease in leases["items"]}
+    assert wait_for(lambda: "apiserver-gone" not in identities(), 5), identities()
+    ids = identities()
+    assert len(ids) == 2, ids
+    for srv in (a, b):
+        lease = ids[srv.prepared.server.identity_lease.name]
+        assert re.fullmatch(r"apiserver-[a-z2-7]{26}", lease["metadata"]["name"])
+        assert lease["spec"]["holderIdentity"].startswith(lease["metadata"]["name"] + "_")
+        assert lease["spec"]["leaseDurationSeconds"] == 3600
+        assert lease["metadata"]["labels"]["kubernetes.io/hostname"]
+    # and only one of the two runs the controllers
+    assert [srv.prepared.server.leader_elector.leading for srv in (a, b)] == [True, False]
