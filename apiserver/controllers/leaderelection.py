@@ -75,15 +75,17 @@ class LeaderElector:
         try:
             while not stop.is_set():
                 # acquire: the first attempt at once, then every retry period (jittered as client-go's)
-                acquired = self._attempt()
-                self.first_attempt.set()
-                if not acquired:
+                if not self._attempt():
+                    self.first_attempt.set()
                     stop.wait(cfg.retry_period * (1 + random.random() * JITTER))
                     continue
                 log.info("became leader", lease=f"{cfg.namespace}/{cfg.name}", identity=self.identity)
                 self._leading_stop = threading.Event()
                 try:
-                    self.on_started(self._leading_stop)
+                    try:
+                        self.on_started(self._leading_stop)
+                    finally:
+                        self.first_attempt.set()   # after the start: readyz then waits for the leader's caches
                     self._renew_until_lost(stop)
                 finally:
                     self._leading_stop.set()
