@@ -7,6 +7,7 @@ filter chain. The kube-apiserver serves discovery and every built-in resource th
 from __future__ import annotations
 
 import threading
+from typing import Optional
 
 from apiserver import logs
 from apiserver.admission.interface import Chain
@@ -20,7 +21,10 @@ from apiserver.auth.rbac import RBACAuthorizer, RBACCache
 from apiserver.auth.reviews import Reviews, rules_resolver
 from apiserver.config import CompletedConfig
 from apiserver.controllers.clusterroleaggregation import ClusterRoleAggregationController
+from apiserver.controllers.endpointreconciler import LeaseEndpointReconciler
 from apiserver.controllers.garbagecollector import GarbageCollector
+from apiserver.controllers.identitylease import IdentityLease
+from apiserver.controllers.leaderelection import LeaderElector
 from apiserver.controllers.namespace import NamespaceController
 from apiserver.controllers.resourcequota import ResourceQuotaController
 from apiserver.controllers.serviceaccount import ServiceAccountController
@@ -114,10 +118,37 @@ def install_api(server: GenericAPIServer, config: CompletedConfig, table, api: A
     server.handle("/apis", discovery.apis)
     server.handle_prefix("/api/", route)
     server.handle_prefix("/apis/", route)
-    server.add_post_start_hook("bootstrap-controller", lambda stop: bootstrap(api, table, config))
+    reconciler = None
+    if config.endpoint_reconciler is not None:
+        interval, ttl = config.endpoint_reconciler
+        reconciler = LeaseEndpointReconciler(
+            config.store, api.store(table.lookup("", "v1", "endpoints")),
+            api.store(table.lookup("discovery.k8s.io", "v1", "endpointslices")), _endpoint_ip(host), port, interval,
+            ttl)
+        # upstream's kubernetesservice controller: its replica's address goes before the server stops serving
+        server.add_pre_shutdown_hook("stop-kubernetes-service-controller", reconciler.remove_endpoints)
+    server.add_post_start_hook("bootstrap-controller", lambda stop: bootstrap(api, table, config, reconciler))
     install_controllers(server, config, table, api)
+    install_identity_lease(server, config, table, api, port)
     server.add_destroy_func(api.close)
     server.api = api
+
+
+def install_identity_lease(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler, port: int):
+    """This replica's identity Lease in kube-system, and the garbage collector of expired ones (upstream's
+    APIServerIdentity hooks)."""
+    identity = IdentityLease(api.store(table.lookup("coordination.k8s.io", "v1", "leases")), port)
+
+    def start(run):
+        return lambda stop: threading.Thread(target=run, args=(stop,), name="identity-lease", daemon=True).start()
+    server.add_post_start_hook("start-kube-apiserver-identity-lease-controller", start(identity.run_renewals))
+    server.add_post_start_hook("start-kube-apiserver-identity-lease-garbage-collector", start(identity.run_gc))
+    server.identity_lease = identity
+
+
+def _endpoint_ip(host: str) -> str:
+    """The IPv4 address replicas are reached at (upstream: --advertise-address); loopback when bound to all."""
+    return host if host and ":" not in host and host != "0.0.0.0" else "127.0.0.1"
 
 
 def install_admission(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
@@ -173,7 +204,8 @@ def install_authentication(server: GenericAPIServer, config: CompletedConfig, ta
 
 
 def install_controllers(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler):
-    """The built-in control loops chosen with --controllers, each a post-start hook with its own readyz check."""
+    """The built-in control loops chosen with --controllers, each a post-start hook with its own readyz check.
+    With --leader-elect they run only in the replica holding the kube-controller-manager Lease."""
     makers = {
         "namespace": lambda: NamespaceController(api, table, config.store),
         "garbagecollector": lambda: GarbageCollector(api, table, config.store),
@@ -182,20 +214,79 @@ def install_controllers(server: GenericAPIServer, config: CompletedConfig, table
         "resourcequota": lambda: ResourceQuotaController(api, table, config.store),
         "serviceaccount-token": lambda: TokensController(api, table, config.store, config.ca_pem, config.token_issuer),
     }
-    for name in sorted(config.controllers):
-        controller = makers[name]()
-
-        def start(stop: threading.Event, controller=controller):
-            synced = threading.Event()
-            threading.Thread(target=controller.run, args=(stop, synced), name=f"{controller.name}-controller",
-                             daemon=True).start()
-            synced.wait(10)
+    names = sorted(config.controllers)
+    if not names:
+        return
+    loops = ControlLoops({name: makers[name] for name in names})
+    if config.leader_election is None:
+        for name in names:
+            server.add_post_start_hook(f"start-{name}-controller",
+                                       lambda stop, name=name: loops.start_one(name, stop).wait(10))
+        return
+    leases = api.store(table.lookup("coordination.k8s.io", "v1", "leases"))
+    elector = LeaderElector(leases, config.leader_election, on_started=loops.start)
+    campaign = Campaign(elector)
+    for name in names:
+        def start(stop: threading.Event, name=name):
+            campaign.start()
+            campaign.elector.first_attempt.wait(10)   # the first acquisition is immediate: a lone replica leads
+            synced = loops.synced.get(name)
+            if elector.leading and synced is not None:
+                synced.wait(10)   # readyz waits for the leader's caches; a non-leader is ready at once
 
         server.add_post_start_hook(f"start-{name}-controller", start)
+    server.add_pre_shutdown_hook("stop-controller-leader-election", campaign.stop)
+    server.add_destroy_func(campaign.stop)
+    server.leader_elector = elector
 
 
-def bootstrap(api: APIHandler, table, config: CompletedConfig):
-    """Create the system namespaces and the ``default/kubernetes`` Service, as upstream's bootstrap controller."""
+class ControlLoops:
+    """Fresh controllers, each in its own thread, every time they start (a new leader starts from a relist)."""
+
+    def __init__(self, makers: dict):
+        self.makers = makers
+        self.synced: dict = {}
+
+    def start_one(self, name: str, stop: threading.Event) -> threading.Event:
+        controller = self.makers[name]()
+        synced = self.synced[name] = threading.Event()
+        threading.Thread(target=controller.run, args=(stop, synced), name=f"{controller.name}-controller",
+                         daemon=True).start()
+        return synced
+
+    def start(self, stop: threading.Event):
+        for name in self.makers:
+            self.start_one(name, stop)
+
+
+class Campaign:
+    """The leader elector's thread: started by the first controller hook, stopped (and the lease released) before
+    the server stops serving, so another replica takes over at its next retry."""
+
+    def __init__(self, elector: LeaderElector):
+        self.elector = elector
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+
+    def start(self):
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self.elector.run, args=(self._stop,),
+                                                name="leader-election", daemon=True)
+                self._thread.start()
+
+    def stop(self):
+        with self._lock:
+            self._stop.set()
+            thread = self._thread
+        if thread is not None:
+            thread.join(10)
+
+
+def bootstrap(api: APIHandler, table, config: CompletedConfig, reconciler: Optional[LeaseEndpointReconciler] = None):
+    """Create the system namespaces and the ``default/kubernetes`` Service, as upstream's bootstrap controller,
+    and keep this replica among the Service's endpoints."""
     namespaces = GenericStore(table.lookup("", "v1", "namespaces"), config.store)
     for name in SYSTEM_NAMESPACES:
         _ensure(namespaces, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
@@ -206,6 +297,10 @@ def bootstrap(api: APIHandler, table, config: CompletedConfig):
         "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
         "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "sessionAffinity": "None",
                  "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}]}})
+    if reconciler is not None:
+        reconciler.reconcile()
+        threading.Thread(target=reconciler.run, args=(config.streams_stop,), name="endpoint-reconciler",
+                         daemon=True).start()
 
 
 def _ensure(store: GenericStore, namespace: str, obj: dict):

@@ -34,6 +34,8 @@ class Config:
     metrics: Registry = field(default_factory=Registry)
     bookmark_interval: float = 60.0   # how often an idle watch with allowWatchBookmarks gets a bookmark
     controllers: set = field(default_factory=set)   # names of the control loops to run
+    leader_election: Any = None                      # controllers.leaderelection.Config; None: always run them
+    endpoint_reconciler: Any = None                  # (interval, lease TTL) of the master leases; None: off
     ca_pem: str = ""                                 # the cluster CA, for kube-root-ca.crt
     admission_plugins: list = field(default_factory=list)   # enabled admission plugin names, in order
     auditor: Any = None                              # audit policy and backend; None: nothing is audited

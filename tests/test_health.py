@@ -21,7 +21,10 @@ HOOKS = ("[+]poststarthook/start-apiextensions-controllers ok\n[+]poststarthook/
          "[+]poststarthook/start-clusterrole-aggregation-controller ok\n"
          "[+]poststarthook/start-garbagecollector-controller ok\n[+]poststarthook/start-namespace-controller ok\n"
          "[+]poststarthook/start-resourcequota-controller ok\n[+]poststarthook/start-serviceaccount-controller ok\n"
-         "[+]poststarthook/start-serviceaccount-token-controller ok\n[+]poststarthook/rbac/bootstrap-roles ok\n")
+         "[+]poststarthook/start-serviceaccount-token-controller ok\n"
+         "[+]poststarthook/start-kube-apiserver-identity-lease-controller ok\n"
+         "[+]poststarthook/start-kube-apiserver-identity-lease-garbage-collector ok\n"
+         "[+]poststarthook/rbac/bootstrap-roles ok\n")
 CHECKS = "[+]ping ok\n[+]log ok\n[+]storage ok\n" + HOOKS
 
 

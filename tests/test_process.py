@@ -189,6 +189,8 @@ def test_readyz_fails_during_shutdown_delay(procs, tmp_path):
                                      b"[+]poststarthook/start-resourcequota-controller ok\n"
                                      b"[+]poststarthook/start-serviceaccount-controller ok\n"
                                      b"[+]poststarthook/start-serviceaccount-token-controller ok\n"
+                                     b"[+]poststarthook/start-kube-apiserver-identity-lease-controller ok\n"
+                                     b"[+]poststarthook/start-kube-apiserver-identity-lease-garbage-collector ok\n"
                                      b"[+]poststarthook/rbac/bootstrap-roles ok\n"
                                      b"[-]shutdown failed: reason withheld\nreadyz check failed\n")
     assert p.get("/healthz") == (200, b"ok")

@@ -198,13 +198,14 @@ class RBACCache:
         with self._fresh:
             if all(self._seen.get(p, 0) >= target for p in self._synced):
                 return True
-            for watcher in self._watchers.values():
-                watcher.request_progress()
             while not all(self._seen.get(p, 0) >= target for p in self._synced):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._fresh.wait(left)
+                # asked again while waiting: an answer can come from before a write by another replica
+                for watcher in self._watchers.values():
+                    watcher.request_progress()
+                self._fresh.wait(min(left, 0.1))
         return True
 
     def wait_synced(self, timeout: float) -> bool:

@@ -19,6 +19,7 @@ class StorageOptions:
     storage_backend: str = "sqlite"
     compaction_interval: float = 300.0
     sqlite_synchronous: str = "NORMAL"
+    sqlite_path: str = ""
 
     def add_flags(self, parser):
         g = parser.add_argument_group("storage flags")
@@ -33,10 +34,14 @@ class StorageOptions:
         g.add_argument("--sqlite-synchronous", dest="storage.sqlite_synchronous", default=self.sqlite_synchronous,
                        metavar="NORMAL|FULL", help="NORMAL survives a killed process; FULL also survives power loss, "
                                                    "at a cost (default NORMAL)")
+        g.add_argument("--sqlite-path", dest="storage.sqlite_path", default=self.sqlite_path, metavar="path",
+                       help="the SQLite store file; several servers (replicas) may share one (default "
+                            "<data-dir>/store.db)")
 
     def complete(self):
         self.data_dir = os.path.abspath(self.data_dir)
         self.sqlite_synchronous = self.sqlite_synchronous.upper()
+        self.sqlite_path = os.path.abspath(self.sqlite_path or os.path.join(self.data_dir, DATABASE))
 
     def validate(self) -> List[str]:
         errors = []
@@ -61,7 +66,7 @@ class StorageOptions:
             raise ValueError(f"--data-dir {self.data_dir!r}: cannot create it: {err.strerror}") from None
         config.data_dir = self.data_dir
         try:
-            config.store = storage.new_store(self.storage_backend, os.path.join(self.data_dir, DATABASE),
+            config.store = storage.new_store(self.storage_backend, self.sqlite_path,
                                              synchronous=self.sqlite_synchronous,
                                              compaction_interval=self.compaction_interval)
         except storage.StorageError as err:

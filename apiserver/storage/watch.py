@@ -89,7 +89,7 @@ class _Watcher(Watcher):
 
     def request_progress(self) -> None:
         self.progress_requested = True
-        self._dispatcher.wake()
+        self._dispatcher.wake(progress=True)
 
     def stop(self) -> None:
         with self._cond:
@@ -114,6 +114,7 @@ class Dispatcher:
         self._watchers: Dict[str, List[_Watcher]] = {}
         self._dispatched = source.current_revision()
         self._hint = 0          # the newest revision a writer in this process reported
+        self._progress_wanted = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"{name}-watch-dispatcher", daemon=True)
         self._thread.start()
@@ -122,10 +123,13 @@ class Dispatcher:
     def dispatched(self) -> int:
         return self._dispatched
 
-    def wake(self, revision: Optional[int] = None):
-        """Dispatch soon; a writer in this process passes the revision it wrote, which spares a read."""
+    def wake(self, revision: Optional[int] = None, progress: bool = False):
+        """Dispatch soon; a writer in this process passes the revision it wrote, which spares a read. A progress
+        request reads the store's revision instead: writers in other processes may be ahead of the hint."""
         if revision is not None and revision > self._hint:
             self._hint = revision
+        if progress:
+            self._progress_wanted = True
         self._wake.set()
 
     def watch(self, prefix: str, from_revision: Optional[int]) -> Watcher:
@@ -184,8 +188,10 @@ class Dispatcher:
             if self._closed:
                 return
             try:
-                hint = self._hint
-                delivered = self._dispatch_new(hint if woken and hint > self._dispatched else None)
+                hint, progress_wanted = self._hint, self._progress_wanted
+                self._progress_wanted = False
+                delivered = self._dispatch_new(hint if woken and hint > self._dispatched and not progress_wanted
+                                               else None)
             except Exception as err:  # noqa: BLE001 - a broken read must not kill fan-out for good
                 if self._closed:
                     return
