@@ -50,15 +50,29 @@ class GarbageCollector:
         self.dependents: Dict[str, Set[str]] = {}    # owner uid → dependent uids (owners may not exist)
         self._queue: Dict[str, float] = {}          # uid → not before (monotonic)
         self._cond = threading.Condition()
+        self._resources_generation = -1
+        self._resource_by_directory: Dict[str, object] = {}
 
     # -- the graph
 
     def resource_for_key(self, key: str):
+        """The resource a storage key belongs to, remembered per key directory until the table changes (every
+        event passes here)."""
+        directory = key.rsplit("/", 1)[0]
+        if self._resources_generation != self.table.generation:
+            self._resources_generation, self._resource_by_directory = self.table.generation, {}
+        try:
+            return self._resource_by_directory[directory]
+        except KeyError:
+            pass
         best = None
         for r in self.table.resources:
             if key.startswith(r.key_prefix) and (best is None or len(r.key_prefix) > len(best.key_prefix)):
                 if best is None or not r.storage_kind:
                     best = r
+        if len(self._resource_by_directory) > 10000:
+            self._resource_by_directory = {}
+        self._resource_by_directory[directory] = best
         return best
 
     def on_object(self, key: str, obj: Optional[dict]):

@@ -14,15 +14,17 @@ log = logs.get_logger(__name__)
 
 def run(storage: st.Store, prefix: str, stop: threading.Event, on_object: Callable[[str, Optional[dict]], None],
         on_synced: Optional[Callable[[], None]] = None, on_idle: Optional[Callable[[], None]] = None,
-        idle: float = 0.5, name: str = "informer"):
+        idle: float = 0.5, name: str = "informer", wants: Optional[Callable[[str], bool]] = None):
     """``on_object(key, obj)`` for every object listed or changed (``obj`` None once deleted), in revision order.
-    ``on_idle`` runs when nothing happened for ``idle`` seconds (requeues, periodic checks)."""
+    ``on_idle`` runs when nothing happened for ``idle`` seconds (requeues, periodic checks). ``wants(key)``, when
+    given, skips the keys the caller ignores before their values are decoded."""
     while not stop.is_set():
         watcher = None
         try:
             page = storage.list(prefix)
             for kv in page.items:
-                on_object(kv.key, json.loads(kv.value))
+                if wants is None or wants(kv.key):
+                    on_object(kv.key, json.loads(kv.value))
             if on_synced is not None:
                 on_synced()
             watcher = storage.watch(prefix, page.revision)
@@ -32,7 +34,8 @@ def run(storage: st.Store, prefix: str, stop: threading.Event, on_object: Callab
                     if on_idle is not None:
                         on_idle()
                     continue
-                on_object(event.key, None if event.type == st.DELETED else json.loads(event.value))
+                if wants is None or wants(event.key):
+                    on_object(event.key, None if event.type == st.DELETED else json.loads(event.value))
         except (st.StorageError, ValueError) as err:
             if stop.is_set():
                 return

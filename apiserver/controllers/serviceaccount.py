@@ -51,8 +51,12 @@ class ServiceAccountController:
                     "ca.crt": self.ca_pem}:
                 self.reset_ca(namespace)   # the publisher puts the CA back, as upstream's does
 
+        def dependent_key(key: str) -> bool:   # every ConfigMap passes by: decode only the two that matter
+            return key.endswith(("/default", "/" + ROOT_CA))
+
         threads = [threading.Thread(target=informer.run, daemon=True, name=f"{self.name}-{n}", args=(
-            self.storage, prefix, stop, handler, event.set if event else None), kwargs={"name": self.name})
+            self.storage, prefix, stop, handler, event.set if event else None),
+            kwargs={"name": self.name, "wants": None if n == "namespaces" else dependent_key})
             for n, prefix, handler, event in (
                 ("namespaces", "/registry/namespaces/", on_namespace, done["namespaces"]),
                 ("serviceaccounts", "/registry/serviceaccounts/", on_dependent, None),
