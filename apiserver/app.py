@@ -48,7 +48,11 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     apiextensions = config.new("apiextensions-apiserver")
     install_apiextensions(apiextensions, config, table, api, openapi)
     kube = config.new("kube-apiserver", delegate=apiextensions)
-    kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
+    if getattr(config.store, "etcd", False):  # upstream's names for the etcd3 backend
+        kube.add_health_checks(healthz.cached(healthz.HealthCheck("etcd", config.store.check)))
+        kube.add_readyz_checks(healthz.cached(healthz.HealthCheck("etcd-readiness", config.store.ready_check)))
+    else:
+        kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config, table, api, openapi)
     install_admission(kube, config, table, api)
     install_authentication(kube, config, table, api)
