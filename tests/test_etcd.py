@@ -5,6 +5,7 @@ test_storage.py (backends etcd3 and etcd3-cluster)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -200,7 +201,7 @@ def test_etcd3_needs_etcd_servers():
 @pytest.mark.skipif(KUBECTL is None or ETCDCTL is None, reason="kubectl and etcdctl are needed")
 def test_server_on_etcd_with_kubectl(cluster1, tmp_path):
     srv = ServerThread(tmp_path / "data", "--storage-backend", "etcd3", "--etcd-servers", cluster1.servers,
-                       "--etcd-healthcheck-timeout", "1s").start()
+                       "--etcd-healthcheck-timeout", "1s", "--etcd-count-metric-poll-period", "1s").start()
     try:
         env = dict(os.environ, HOME=str(tmp_path / "home"))
         env.pop("KUBECONFIG", None)
@@ -224,6 +225,14 @@ def test_server_on_etcd_with_kubectl(cluster1, tmp_path):
             stored = json.loads(cluster1.etcdctl("get", "/registry/configmaps/default/x", "--print-value-only"))
             assert stored["kind"] == "ConfigMap" and stored["data"] == {"a": "b"}
             assert stored["metadata"]["uid"] == got["metadata"]["uid"]
+            deadline = time.monotonic() + 5
+            while True:
+                metrics = srv.request("GET", "/metrics")[2].decode()
+                found = re.search(r'^apiserver_storage_objects\{resource="configmaps"\} (\S+)$', metrics, re.M)
+                if found and float(found.group(1)) >= 1:
+                    break
+                assert time.monotonic() < deadline, "apiserver_storage_objects did not count the configmap"
+                time.sleep(0.2)
             kubectl("delete", "configmap", "x")
             assert cluster1.etcdctl("get", "/registry/configmaps/default/x") == ""
             seen = []

@@ -105,7 +105,8 @@ class StorageOptions:
                     servers=self.servers(), prefix=self.etcd_prefix, cafile=self.etcd_cafile or None,
                     certfile=self.etcd_certfile or None, keyfile=self.etcd_keyfile or None,
                     healthcheck_timeout=self.etcd_healthcheck_timeout,
-                    readycheck_timeout=self.etcd_readycheck_timeout))
+                    readycheck_timeout=self.etcd_readycheck_timeout,
+                    count_metric_poll_period=self.etcd_count_metric_poll_period))
                 return
             config.store = storage.new_store(self.storage_backend, os.path.join(self.data_dir, DATABASE),
                                              synchronous=self.sqlite_synchronous,

@@ -41,6 +41,7 @@ from apiserver.storage.interface import (
     ListResult,
     NotFoundError,
     Precondition,
+    StorageError,
     Store,
     TooLargeRevisionError,
     TryUpdate,
@@ -54,6 +55,7 @@ log = logs.get_logger(__name__)
 REGISTRY = "/registry"
 COMPACT_REV_KEY = "compact_rev_key"
 ALL = "\0"   # key and range_end "\0": every key
+HISTORY_BYTES = 64 << 20   # the recent-events ring holds at most this many bytes of values
 
 
 def key_end(key: bytes) -> bytes:
@@ -73,11 +75,13 @@ class EtcdStore(Store):
     def __init__(self, servers: List[str], prefix: str = REGISTRY, cafile: Optional[str] = None,
                  certfile: Optional[str] = None, keyfile: Optional[str] = None, compaction_interval: float = 300.0,
                  watch_buffer: int = 1000, progress_interval: float = 5.0, healthcheck_timeout: float = 2.0,
-                 readycheck_timeout: float = 2.0, request_timeout: float = 5.0, history: int = 10000):
+                 readycheck_timeout: float = 2.0, request_timeout: float = 5.0, history: int = 10000,
+                 count_metric_poll_period: float = 0.0):
         self.client = EtcdClient(servers, cafile, certfile, keyfile, request_timeout=request_timeout)
         self.prefix = prefix.rstrip("/")
         self.healthcheck_timeout = healthcheck_timeout
         self.readycheck_timeout = readycheck_timeout
+        self.count_metric_poll_period = count_metric_poll_period
         self._closed = False
         self._compacted = 0
         try:
@@ -367,6 +371,7 @@ class EtcdDispatcher:
         self._cond = threading.Condition(self._lock)
         self._watchers: Dict[str, List[_Watcher]] = {}
         self._ring: Deque[Event] = collections.deque()   # every event in (floor, dispatched], oldest first
+        self._ring_bytes = 0
         self._floor = start
         self._dispatched = start
         self._written = start     # the newest revision this store's own writes got
@@ -557,14 +562,20 @@ class EtcdDispatcher:
             if events:
                 self._last_event = time.monotonic()
                 self._ring.extend(events)
-                while len(self._ring) > self.history:
-                    self._floor = self._ring.popleft().revision
+                self._ring_bytes += sum(len(e.value) + len(e.prev_value or b"") for e in events)
+                while len(self._ring) > self.history or self._ring_bytes > HISTORY_BYTES:
+                    self._floor = self._drop_oldest().revision
                     while self._ring and self._ring[0].revision == self._floor:
-                        self._ring.popleft()
+                        self._drop_oldest()
                 self._fan_out(events)
             if revision > self._dispatched:
                 self._dispatched = revision
             self._cond.notify_all()
+
+    def _drop_oldest(self) -> Event:
+        event = self._ring.popleft()
+        self._ring_bytes -= len(event.value) + len(event.prev_value or b"")
+        return event
 
     def _fan_out(self, events: List[Event]):
         for prefix, watchers in list(self._watchers.items()):
@@ -586,6 +597,7 @@ class EtcdDispatcher:
             watchers = [w for group in self._watchers.values() for w in group]
             self._watchers.clear()
             self._ring.clear()
+            self._ring_bytes = 0
             self._dispatched = max(self._dispatched, compacted - 1)
             self._floor = self._dispatched
         for watcher in watchers:
@@ -687,3 +699,18 @@ class Compactor:
     def stop(self):
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+def poll_object_counts(store: EtcdStore, resources, gauge, period: float, stop: threading.Event):
+    """``--etcd-count-metric-poll-period``: ``apiserver_storage_objects{resource}`` from count-only ranges (-1
+    when a count fails), now and then every period. ``resources()`` gives (label, key prefix) pairs."""
+    while True:
+        for label, prefix in resources():
+            if stop.is_set() or store._closed:
+                return
+            try:
+                gauge.labels(label).set(store.count(prefix))
+            except StorageError:
+                gauge.labels(label).set(-1)
+        if stop.wait(period):
+            return
