@@ -305,6 +305,9 @@ class EtcdStore(Store):
             raise TooLargeRevisionError(revision, current)
         if revision < self._compacted:
             raise CompactedError(revision, self._compacted)
+        # The watch stream must be past the revision first: etcd cancels a lagging (unsynced) watcher whose next
+        # revision gets compacted, and every watcher of this store would then have to relist.
+        self._dispatcher.wait_for(revision, 5.0)
         try:
             self.client.call("/v3/kv/compaction", {"revision": revision}, write=True)
         except EtcdError as err:
@@ -687,6 +690,7 @@ class Compactor:
             kvs = (answer["responses"][0].get("response_range") or {}).get("kvs") or [{}]
             return _int(kvs[0].get("version")), current
         if rev:
+            self.store._dispatcher.wait_for(rev, 5.0)
             try:
                 self.store.client.call("/v3/kv/compaction", {"revision": rev}, write=True)
             except EtcdError as err:
