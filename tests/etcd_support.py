@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -40,10 +41,11 @@ def free_ports(n: int) -> List[int]:
 
 
 class Member:
-    def __init__(self, name: str, data_dir: str, client_port: int, peer_port: int):
+    def __init__(self, name: str, data_dir: str, client_port: int, peer_port: int, tls: Optional[dict] = None):
         self.name = name
         self.data_dir = data_dir
-        self.client_url = f"http://127.0.0.1:{client_port}"
+        self.tls = tls
+        self.client_url = f"{'https' if tls else 'http'}://127.0.0.1:{client_port}"
         self.peer_url = f"http://127.0.0.1:{peer_port}"
         self.process: Optional[subprocess.Popen] = None
         self.log_path = data_dir + ".log"
@@ -57,13 +59,23 @@ class Member:
              "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
              "--initial-cluster", initial_cluster, "--initial-cluster-state", state,
              "--initial-cluster-token", "test", "--heartbeat-interval", "50", "--election-timeout", "500",
-             "--logger", "zap", "--log-level", "error"],
+             "--logger", "zap", "--log-level", "error", *self.tls_flags()],
             stdout=log, stderr=log)
         log.close()
 
+    def tls_flags(self) -> List[str]:
+        if not self.tls:
+            return []
+        return ["--cert-file", self.tls["cert"], "--key-file", self.tls["key"], "--trusted-ca-file", self.tls["ca"],
+                "--client-cert-auth"]
+
     def healthy(self) -> bool:
+        context = None
+        if self.tls:
+            context = ssl.create_default_context(cafile=self.tls["ca"])
+            context.load_cert_chain(self.tls["client_cert"], self.tls["client_key"])
         try:
-            with urllib.request.urlopen(self.client_url + "/health", timeout=0.5) as resp:
+            with urllib.request.urlopen(self.client_url + "/health", timeout=0.5, context=context) as resp:
                 return json.loads(resp.read()).get("health") == "true"
         except (OSError, ValueError):
             return False
@@ -79,12 +91,36 @@ class Member:
         return self.process is not None and self.process.poll() is None
 
 
+def make_tls(directory) -> dict:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate (openssl). The server certificate is for
+    client auth too: etcd 3.4's JSON gateway dials the member's gRPC port with it."""
+    d = str(directory)
+    os.makedirs(d, exist_ok=True)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt",
+        "-days", "2", "-subj", "/CN=etcd-test-ca")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth"),
+                      ("client", "extendedKeyUsage=clientAuth")):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.csr",
+            "-subj", f"/CN=etcd-{name}")
+        with open(f"{d}/{name}.ext", "w") as f:
+            f.write(ext + "\n")
+        run("x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/ca.crt", "-CAkey", f"{d}/ca.key",
+            "-CAcreateserial", "-out", f"{d}/{name}.crt", "-days", "2", "-extfile", f"{d}/{name}.ext")
+    return {"ca": f"{d}/ca.crt", "cert": f"{d}/server.crt", "key": f"{d}/server.key",
+            "client_cert": f"{d}/client.crt", "client_key": f"{d}/client.key"}
+
+
 class EtcdCluster:
-    def __init__(self, directory, size: int = 1):
+    def __init__(self, directory, size: int = 1, tls: Optional[dict] = None):
         require_etcd()
         ports = free_ports(2 * size)
-        self.members = [Member(f"m{i}", os.path.join(str(directory), f"etcd-m{i}"), ports[2 * i], ports[2 * i + 1])
-                        for i in range(size)]
+        self.tls = tls
+        self.members = [Member(f"m{i}", os.path.join(str(directory), f"etcd-m{i}"), ports[2 * i], ports[2 * i + 1],
+                               tls) for i in range(size)]
         self.initial_cluster = ",".join(f"{m.name}={m.peer_url}" for m in self.members)
 
     @property
@@ -119,7 +155,9 @@ class EtcdCluster:
 
     def etcdctl(self, *args: str) -> str:
         env = dict(os.environ, ETCDCTL_API="3")
-        return subprocess.run(["etcdctl", "--endpoints", self.servers, *args], env=env, check=True,
+        tls = ["--cacert", self.tls["ca"], "--cert", self.tls["client_cert"], "--key", self.tls["client_key"]] \
+            if self.tls else []
+        return subprocess.run(["etcdctl", "--endpoints", self.servers, *tls, *args], env=env, check=True,
                               capture_output=True, text=True, timeout=20).stdout
 
     def stop(self):

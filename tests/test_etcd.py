@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from etcd_support import EtcdCluster, require_etcd
+from etcd_support import EtcdCluster, make_tls, require_etcd
 from support import ServerThread
 
 from apiserver import cli
@@ -266,3 +266,20 @@ def test_server_on_etcd_with_kubectl(cluster1, tmp_path):
         assert code == 500 and time.monotonic() - started < 3
     finally:
         srv.stop()
+
+
+def test_mutual_tls(tmp_path, stores):
+    """https members that require client certificates: --etcd-cafile, --etcd-certfile and --etcd-keyfile."""
+    require_etcd()
+    tls = make_tls(tmp_path / "tls")
+    with EtcdCluster(tmp_path, 1, tls=tls) as cluster:
+        store = stores(cluster, etcd={"cafile": tls["ca"], "certfile": tls["client_cert"],
+                                      "keyfile": tls["client_key"]})
+        watcher = store.watch(CMS)
+        rev = store.create(CMS + "default/tls", b"secure")
+        assert collect(watcher, rev)[-1].value == b"secure"
+        watcher.stop()
+        assert cluster.etcdctl("get", "/registry/configmaps/default/tls", "--print-value-only").strip() == "secure"
+        with pytest.raises(UnavailableError):  # no client certificate: the member refuses the handshake
+            new_store("etcd3", etcd={"servers": cluster.servers.split(","), "cafile": tls["ca"],
+                                     "request_timeout": 2.0})
