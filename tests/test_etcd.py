@@ -283,3 +283,22 @@ def test_mutual_tls(tmp_path, stores):
         with pytest.raises(UnavailableError):  # no client certificate: the member refuses the handshake
             new_store("etcd3", etcd={"servers": cluster.servers.split(","), "cafile": tls["ca"],
                                      "request_timeout": 2.0})
+
+
+def test_watch_older_than_the_event_ring_catches_up_from_etcd(cluster1, stores):
+    """A watch from a revision the in-memory ring no longer holds reads the gap from etcd, then goes on live."""
+    store = stores(cluster1, etcd={"history": 5})
+    start = store.current_revision()
+    revs = []
+    for i in range(30):
+        prefix = CMS if i % 3 else "/registry/secrets/"
+        rev = store.create(f"{prefix}default/k{i}", str(i).encode())
+        if i % 3:
+            revs.append(rev)
+    assert store._dispatcher.wait_for(revs[-1], 5)
+    assert store._dispatcher._floor > start, "the ring should have dropped the first events"
+    watcher = store.watch(CMS, from_revision=start)
+    later = store.create(CMS + "default/later", b"x")
+    events = collect(watcher, later)
+    assert [e.revision for e in events] == revs + [later]
+    watcher.stop()
