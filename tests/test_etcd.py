@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -301,4 +302,29 @@ def test_watch_older_than_the_event_ring_catches_up_from_etcd(cluster1, stores):
     later = store.create(CMS + "default/later", b"x")
     events = collect(watcher, later)
     assert [e.revision for e in events] == revs + [later]
+    watcher.stop()
+
+
+def test_stopped_member_is_left_for_the_others(cluster3, stores):
+    """A member that keeps its connections open but answers nothing (SIGSTOP): requests move on to the other
+    members within the per-attempt timeout, and the watch stream leaves it without losing events."""
+    store = stores(cluster3, etcd={"request_timeout": 4.0})
+    watcher = store.watch(CMS)
+    first = store.create(CMS + "default/first", b"1")
+    victim = cluster3.members[member_of_stream(store, cluster3)]
+    victim.process.send_signal(signal.SIGSTOP)
+    try:
+        revs = [first]
+        for i in range(5):
+            started = time.monotonic()
+            try:
+                revs.append(store.create(f"{CMS}default/k{i}", b"x"))
+            except UnavailableError:  # an attempt that timed out on the stopped member may be ambiguous once
+                revs.append(store.create(f"{CMS}default/k{i}-again", b"x"))
+            assert time.monotonic() - started < 10
+        events = collect(watcher, revs[-1], timeout=30)
+        assert [e.revision for e in events] == revs
+        assert cluster3.members[member_of_stream(store, cluster3)] is not victim
+    finally:
+        victim.process.send_signal(signal.SIGCONT)
     watcher.stop()

@@ -55,6 +55,8 @@ log = logs.get_logger(__name__)
 REGISTRY = "/registry"
 COMPACT_REV_KEY = "compact_rev_key"
 ALL = "\0"   # key and range_end "\0": every key
+PROBE_AFTER = 3.0      # seconds of a quiet watch stream before its member is probed
+PROBE_TIMEOUT = 2.0
 HISTORY_BYTES = 64 << 20   # the recent-events ring holds at most this many bytes of values
 
 
@@ -537,11 +539,22 @@ class EtcdDispatcher:
                 time.sleep(0.1)
 
     def _consume(self, stream):
+        quiet_since = time.monotonic()
         for message in stream.messages(1.0):
             if self._closed:
                 return
             if message is None:
+                if time.monotonic() - quiet_since >= PROBE_AFTER:
+                    # A quiet stream may be a stopped or partitioned member: it must still answer a
+                    # (linearizable) read, or the stream moves to another member.
+                    try:
+                        self.client.call("/v3/kv/range", {"key": b64(COMPACT_REV_KEY), "keys_only": True},
+                                         timeout=PROBE_TIMEOUT, endpoint=stream.endpoint)
+                    except (EtcdError, UnavailableError) as err:
+                        raise ConnectionError(f"member does not answer: {err}") from None
+                    quiet_since = time.monotonic()
                 continue
+            quiet_since = time.monotonic()
             if "error" in message:
                 raise ConnectionError(str(message["error"]))
             result = message.get("result") or {}

@@ -132,6 +132,9 @@ class EtcdClient:
         self.endpoints = [Endpoint(s, context) for s in servers]
         self.request_timeout = request_timeout
         self.dial_timeout = dial_timeout
+        # One member that accepts connections but does not answer (stopped, partitioned) must not use up the
+        # whole deadline: each attempt gets part of it, then the next member is tried.
+        self.attempt_timeout = max(1.0, request_timeout / 2)
         self._preferred = 0
         self._closed = False
 
@@ -149,17 +152,20 @@ class EtcdClient:
         if self.endpoints[self._preferred] is endpoint:
             self._preferred = (index + 1) % len(self.endpoints)
 
-    def call(self, path: str, body: dict, write: bool = False, timeout: Optional[float] = None) -> dict:
-        """POST ``body`` to ``path``; the decoded answer. EtcdError for an error answer, UnavailableError when no
-        member answers in time, AmbiguousError for a write whose fate is unknown."""
+    def call(self, path: str, body: dict, write: bool = False, timeout: Optional[float] = None,
+             endpoint: Optional[Endpoint] = None) -> dict:
+        """POST ``body`` to ``path`` (on ``endpoint`` only, if given); the decoded answer. EtcdError for an error
+        answer, UnavailableError when no member answers in time, AmbiguousError for a write whose fate is
+        unknown."""
         if self._closed:
             raise UnavailableError("storage is closed")
         data = json.dumps(body).encode()
         deadline = time.monotonic() + (timeout or self.request_timeout)
         last: Optional[BaseException] = None
         attempt = 0
+        only = endpoint
         while True:
-            for endpoint in self._order():
+            for endpoint in [only] if only is not None else self._order():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise UnavailableError(f"etcd cluster is unavailable or misconfigured: {last}")
@@ -168,11 +174,11 @@ class EtcdClient:
                 reused = False
                 conn = None
                 try:
-                    conn, reused = endpoint.take(min(left, self.dial_timeout) if not write else left)
+                    conn, reused = endpoint.take(min(left, self.dial_timeout))
                     if conn.sock is None:
                         conn.timeout = min(left, self.dial_timeout)
                         conn.connect()
-                    conn.sock.settimeout(left)
+                    conn.sock.settimeout(min(left, self.attempt_timeout))
                     conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
                     sent = True
                     resp = conn.getresponse()
