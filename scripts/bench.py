@@ -926,6 +926,8 @@ def bench_etcd(args):
     print(f"  creates / raw etcd puts: {creates['rps'] / puts:.2f}  (target >= 0.5);  "
           f"GETs / raw etcd gets: {reads['rps'] / gets:.2f}")
     creates, reads = results["sqlite"]
+    print(f"  server on etcd / server on SQLite: creates {results['etcd3'][0]['rps'] / creates['rps']:.2f}, "
+          f"GETs {results['etcd3'][1]['rps'] / reads['rps']:.2f}")
     print(f"  raw SQLite inserts (WAL, NORMAL, 1 KB)           {sqlite_inserts:8.0f} /s")
     _row("server on SQLite: POST ConfigMap (creates)", creates)
     _row("server on SQLite: GET one ConfigMap", reads)
