@@ -328,3 +328,34 @@ def test_stopped_member_is_left_for_the_others(cluster3, stores):
     finally:
         victim.process.send_signal(signal.SIGCONT)
     watcher.stop()
+
+
+def test_watch_resuming_after_compaction_expires_its_watchers(cluster3, stores):
+    """The only member a store knows stops answering; meanwhile another server writes and compacts. When the
+    stream resumes, its next revision is gone: the store's watchers end with CompactedError (their clients
+    relist) instead of silently missing the compacted events, and new watches work again."""
+    x = cluster3.members[0]
+    lonely = new_store("etcd3", etcd={"servers": [x.client_url], "request_timeout": 2.0})
+    try:
+        other = stores(cluster3)
+        other.create(CMS + "default/a", b"1")
+        assert lonely.wait_for_revision(other.current_revision(), 5)
+        watcher = lonely.watch(CMS)
+        x.process.send_signal(signal.SIGSTOP)
+        try:
+            for i in range(5):
+                other.guaranteed_update(CMS + "default/a", lambda cur, i=i: str(i).encode())
+            other.compact(other.current_revision())
+        finally:
+            x.process.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        with pytest.raises(CompactedError):
+            while time.monotonic() < deadline:
+                watcher.next(timeout=1.0)
+        assert time.monotonic() < deadline, "the watcher was not expired"
+        fresh = lonely.watch(CMS)
+        rev = other.guaranteed_update(CMS + "default/a", lambda cur: b"after").mod_revision
+        assert collect(fresh, rev)[-1].value == b"after"
+        fresh.stop()
+    finally:
+        lonely.close()
