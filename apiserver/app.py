@@ -52,7 +52,12 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
     apiextensions = config.new("apiextensions-apiserver")
     install_apiextensions(apiextensions, config, table, api, openapi)
     kube = config.new("kube-apiserver", delegate=apiextensions)
-    kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
+    if getattr(config.store, "etcd", False):  # upstream's names for the etcd3 backend
+        kube.add_health_checks(healthz.cached(healthz.HealthCheck("etcd", config.store.check)))
+        kube.add_readyz_checks(healthz.cached(healthz.HealthCheck("etcd-readiness", config.store.ready_check)))
+        install_object_counts(kube, config, table)
+    else:
+        kube.add_health_checks(healthz.cached(healthz.HealthCheck("storage", config.store.check)))
     install_api(kube, config, table, api, openapi)
     install_admission(kube, config, table, api)
     install_authentication(kube, config, table, api)
@@ -61,6 +66,29 @@ def create_server_chain(config: CompletedConfig) -> GenericAPIServer:
         kube.add_destroy_func(config.auditor.shutdown)  # the last requests' events are written before exit
     kube.add_destroy_func(config.store.close)  # last: everything above reads storage until it stops
     return kube
+
+
+def install_object_counts(server: GenericAPIServer, config: CompletedConfig, table):
+    """apiserver_storage_objects, polled from etcd every --etcd-count-metric-poll-period (0 disables)."""
+    period = config.store.count_metric_poll_period
+    if period <= 0:
+        return
+    from apiserver.storage.etcd3 import poll_object_counts
+    gauge = config.metrics.gauge(
+        "apiserver_storage_objects", "[STABLE] Number of stored objects at the time of last check split by kind. "
+        "In case of a fetching error, the value will be -1.", ["resource"])
+
+    def resources():
+        seen = {}
+        for r in table.resources:
+            seen.setdefault(f"{r.plural}.{r.group}" if r.group else r.plural, r.key_prefix)
+        return sorted(seen.items())
+
+    def start(stop: threading.Event):
+        threading.Thread(target=poll_object_counts, args=(config.store, resources, gauge, period, stop),
+                         name="storage-object-counts", daemon=True).start()
+
+    server.add_post_start_hook("storage-object-count-tracker-hook", start)
 
 
 def install_apiextensions(server: GenericAPIServer, config: CompletedConfig, table, api: APIHandler, openapi):

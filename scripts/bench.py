@@ -3,6 +3,7 @@
 
     python scripts/bench.py                 # every suite
     python scripts/bench.py serving         # /healthz over keep-alive TLS vs a bare ThreadingHTTPServer + TLS
+    python scripts/bench.py etcd            # the server on etcd vs raw etcd (JSON gateway), and on SQLite
 
 Servers run as subprocesses; load comes from separate client processes with keep-alive TLS connections,
 the same client for the server and its ceiling. Figures go into the README by hand.
@@ -814,8 +815,135 @@ def bench_rbac(args, bindings=1000):
     print(f"  ratio RBAC user/system:masters: {rbac['rps'] / masters['rps']:.2f}  (target >= 0.9)")
 
 
+# -- etcd
+
+def start_etcd(tmp):
+    """A single-member etcd on free loopback ports (fsync as in production); returns (process, client URL)."""
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    client, peer = (f"http://127.0.0.1:{p}" for p in ports)
+    proc = subprocess.Popen(["etcd", "--name", "b", "--data-dir", os.path.join(tmp, "etcd"),
+                             "--listen-client-urls", client, "--advertise-client-urls", client,
+                             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                             "--initial-cluster", f"b={peer}", "--log-level", "error", "--logger", "zap"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import urllib.request
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(client + "/health", timeout=1) as resp:
+                if b"true" in resp.read():
+                    return proc, client
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("etcd did not start")
+        time.sleep(0.05)
+
+
+def raw_etcd(url, seconds, threads=8):
+    """The ceiling: puts/s and range gets/s of 1 KB values through the JSON gateway, ``threads`` keep-alive
+    connections."""
+    import base64
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    value = base64.b64encode(_value(0)).decode()
+    counts = [0] * threads
+
+    def run(path, body_for):
+        def worker(i):
+            conn = http.client.HTTPConnection(host, port, timeout=30)
+            n, end = 0, time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                conn.request("POST", path, body=json.dumps(body_for(i, n)),
+                             headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                assert resp.status == 200
+                n += 1
+            counts[i] = n
+            conn.close()
+        took = _threads(threads, worker)
+        return sum(counts) / took
+
+    puts = run("/v3/kv/put", lambda i, n: {"key": base64.b64encode(f"/raw/{i}/{n}".encode()).decode(),
+                                           "value": value})
+    gets = run("/v3/kv/range", lambda i, n: {"key": base64.b64encode(b"/raw/0/0").decode()})
+    return puts, gets
+
+
+def bench_etcd(args):
+    """The server on etcd against raw etcd, and on SQLite against raw SQLite."""
+    import json
+    if not shutil.which("etcd"):
+        print("etcd: skipped (no etcd binary)")
+        return
+    tmp = tempfile.mkdtemp(prefix="bench-etcd-")
+    results = {}
+    try:
+        etcd, url = start_etcd(tmp)
+        try:
+            puts, gets = raw_etcd(url, args.seconds)
+            for backend, flags in (("etcd3", ("--storage-backend", "etcd3", "--etcd-servers", url)), ("sqlite", ())):
+                proc, port, pki = start_apiserver(os.path.join(tmp, f"data-{backend}"), "--controllers=none",
+                                                  *flags)
+                try:
+                    _wait_ready(port, pki)
+                    conn = _https(port, pki)
+                    _call(conn, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                              "metadata": {"name": "bench"}})
+                    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"},
+                          "data": {"key": "v" * 900}}
+                    _call(conn, "POST", "/api/v1/namespaces/bench/configmaps", cm)
+                    cafile = os.path.join(pki, "ca.crt")
+                    certs = (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+                    create_body = json.dumps(dict(cm, metadata={"name": "c-{n}"})).encode()
+                    creates = measure(args, port, "/api/v1/namespaces/bench/configmaps", cafile, certs, BENCH_TOKEN,
+                                      method="POST", body=create_body)
+                    reads = measure(args, port, "/api/v1/namespaces/bench/configmaps/one", cafile, certs,
+                                    BENCH_TOKEN)
+                    results[backend] = (creates, reads)
+                finally:
+                    stop(proc)
+        finally:
+            etcd.kill()
+            etcd.wait(10)
+        sqlite_inserts, _, _ = raw_sqlite(os.path.join(tmp, "raw.db"), "NORMAL")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"etcd: etcd {_etcd_version()} single member, JSON gateway; server with {args.client}, "
+          f"{args.processes * args.connections} keep-alive TLS connections")
+    print(f"  raw etcd puts (1 KB, 8 threads)                  {puts:8.0f} /s")
+    print(f"  raw etcd range gets (8 threads)                  {gets:8.0f} /s")
+    creates, reads = results["etcd3"]
+    _row("server on etcd: POST ConfigMap (creates)", creates)
+    _row("server on etcd: GET one ConfigMap", reads)
+    print(f"  creates / raw etcd puts: {creates['rps'] / puts:.2f}  (target >= 0.5);  "
+          f"GETs / raw etcd gets: {reads['rps'] / gets:.2f}")
+    creates, reads = results["sqlite"]
+    print(f"  server on etcd / server on SQLite: creates {results['etcd3'][0]['rps'] / creates['rps']:.2f}, "
+          f"GETs {results['etcd3'][1]['rps'] / reads['rps']:.2f}")
+    print(f"  raw SQLite inserts (WAL, NORMAL, 1 KB)           {sqlite_inserts:8.0f} /s")
+    _row("server on SQLite: POST ConfigMap (creates)", creates)
+    _row("server on SQLite: GET one ConfigMap", reads)
+    print(f"  creates / raw SQLite inserts: {creates['rps'] / sqlite_inserts:.2f}")
+
+
+def _etcd_version():
+    try:
+        out = subprocess.run(["etcd", "--version"], capture_output=True, text=True, timeout=10).stdout
+        return out.split()[2]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "?"
+
+
 SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api, "patch": bench_patch,
-          "gc": bench_gc, "rbac": bench_rbac}
+          "gc": bench_gc, "rbac": bench_rbac, "etcd": bench_etcd}
 
 
 def main():

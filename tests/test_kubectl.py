@@ -45,10 +45,17 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 def srv(tmp_path_factory):
     # no control loops: the tables and counts below are of exactly what the tests create (so no default service
     # account either: the ServiceAccount admission plugin, which needs one, is off)
-    server = ServerThread(tmp_path_factory.mktemp("kubectl") / "data", "--controllers=none",
-                          "--disable-admission-plugins=ServiceAccount").start()
+    flags = ["--controllers=none", "--disable-admission-plugins=ServiceAccount"]
+    cluster = None
+    if os.environ.get("KUBECTL_TEST_BACKEND") == "etcd3":  # the same suite on a fresh single-member etcd
+        from etcd_support import EtcdCluster
+        cluster = EtcdCluster(tmp_path_factory.mktemp("etcd"), 1).start()
+        flags += ["--storage-backend", "etcd3", "--etcd-servers", cluster.servers]
+    server = ServerThread(tmp_path_factory.mktemp("kubectl") / "data", *flags).start()
     yield server
     server.stop()
+    if cluster is not None:
+        cluster.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from etcd_support import EtcdCluster
 
 from apiserver.storage import new_store
 from apiserver.storage.interface import (
@@ -42,19 +43,26 @@ WAIT = 2.0  # the longest any single blocking call may take before the test fail
 # -- fixtures and helpers
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "etcd3", "etcd3-cluster"])
 def backend(request):
     return request.param
 
 
 @pytest.fixture
 def make_store(backend, tmp_path):
-    """Make stores of the test's backend (for sqlite all on one file); every one is closed after the test."""
+    """Make stores of the test's backend (for sqlite all on one file; for etcd3 a fresh etcd, one member or
+    three); every one is closed after the test."""
     made = []
+    cluster = None
+    if backend.startswith("etcd3"):
+        cluster = EtcdCluster(tmp_path, 3 if backend == "etcd3-cluster" else 1).start()
 
     def make(**options):
         path = str(tmp_path / "store.db") if backend == "sqlite" else None
-        store = new_store(backend, path, **options)
+        if cluster is not None:
+            store = new_store("etcd3", etcd={"servers": cluster.servers.split(",")}, **options)
+        else:
+            store = new_store(backend, path, **options)
         made.append(store)
         return store
 
@@ -64,6 +72,8 @@ def make_store(backend, tmp_path):
             store.close()
         except StorageError:
             pass
+    if cluster is not None:
+        cluster.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,337 @@
+"""A client of etcd's v3 JSON gateway (``/v3/kv/*``, ``/v3/watch``, ``/v3/maintenance/status``) over http.client.
+
+Keep-alive connections are pooled per member and reused from any thread. A request goes to the preferred
+member; on a connection error or an "unavailable" answer it moves on to the next, until its deadline. Writes
+are only retried when they cannot have been applied; otherwise ``AmbiguousError`` tells the caller the outcome
+is unknown (the store checks what is there). Watches use a socket of their own, read with timeouts.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import select
+import socket
+import ssl
+import threading
+import time
+from typing import Dict, Iterator, List, Optional
+from urllib.parse import urlsplit
+
+from apiserver.storage.interface import UnavailableError
+
+POOL_SIZE = 8
+COMPACTED = "required revision has been compacted"
+FUTURE = "required revision is a future revision"
+# gRPC codes: 14 unavailable; answers that certainly did not apply a write
+NOT_APPLIED = ("no leader", "not capable", "too many requests", "server is stopping", "is unhealthy",
+               "raft: stopped")
+AMBIGUOUS = ("request timed out", "leader changed", "timed out")
+
+
+def b64(data) -> str:
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(data: Optional[str]) -> bytes:
+    return base64.b64decode(data) if data else b""
+
+
+class EtcdError(Exception):
+    """An error answer from etcd (``code`` is the gRPC code)."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def compacted(self) -> bool:
+        return COMPACTED in self.message
+
+    @property
+    def future(self) -> bool:
+        return FUTURE in self.message
+
+
+class AmbiguousError(UnavailableError):
+    """A write was sent but no answer came: it may or may not have been applied."""
+
+
+class Endpoint:
+    def __init__(self, url: str, context: Optional[ssl.SSLContext]):
+        parts = urlsplit(url if "://" in url else "https://" + url)
+        self.url = url
+        self.https = parts.scheme == "https"
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 2379
+        self.context = context if self.https else None
+        self._idle: List[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def connect(self, timeout: float) -> http.client.HTTPConnection:
+        if self.https:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def take(self, timeout: float):
+        with self._lock:
+            if self._idle:
+                conn = self._idle.pop()
+                if conn.sock is not None:
+                    conn.sock.settimeout(timeout)
+                return conn, True
+        return self.connect(timeout), False
+
+    def give(self, conn: http.client.HTTPConnection):
+        with self._lock:
+            if len(self._idle) < POOL_SIZE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self):
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def raw_socket(self, timeout: float) -> socket.socket:
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        if self.https:
+            sock = self.context.wrap_socket(sock, server_hostname=self.host)
+        return sock
+
+
+def tls_context(cafile: Optional[str], certfile: Optional[str], keyfile: Optional[str]) -> ssl.SSLContext:
+    """Verify members with ``cafile``, else certifi's CA store, else the system's; a client cert for mutual TLS."""
+    if cafile:
+        context = ssl.create_default_context(cafile=cafile)
+    else:
+        try:
+            import certifi
+            context = ssl.create_default_context(cafile=certifi.where())
+        except ImportError:
+            context = ssl.create_default_context()
+    if certfile:
+        context.load_cert_chain(certfile, keyfile or None)
+    return context
+
+
+class EtcdClient:
+    def __init__(self, servers: List[str], cafile: Optional[str] = None, certfile: Optional[str] = None,
+                 keyfile: Optional[str] = None, request_timeout: float = 5.0, dial_timeout: float = 2.0):
+        if not servers:
+            raise ValueError("no etcd servers")
+        context = None
+        if any(s.startswith("https://") or "://" not in s for s in servers):
+            context = tls_context(cafile, certfile, keyfile)
+        self.endpoints = [Endpoint(s, context) for s in servers]
+        self.request_timeout = request_timeout
+        self.dial_timeout = dial_timeout
+        # One member that accepts connections but does not answer (stopped, partitioned) must not use up the
+        # whole deadline: each attempt gets part of it, then the next member is tried.
+        self.attempt_timeout = max(1.0, request_timeout / 2)
+        self._preferred = 0
+        self._closed = False
+
+    def close(self):
+        self._closed = True
+        for endpoint in self.endpoints:
+            endpoint.close()
+
+    def _order(self) -> List[Endpoint]:
+        start = self._preferred
+        return self.endpoints[start:] + self.endpoints[:start]
+
+    def _demote(self, endpoint: Endpoint):
+        index = self.endpoints.index(endpoint)
+        if self.endpoints[self._preferred] is endpoint:
+            self._preferred = (index + 1) % len(self.endpoints)
+
+    def call(self, path: str, body: dict, write: bool = False, timeout: Optional[float] = None,
+             endpoint: Optional[Endpoint] = None) -> dict:
+        """POST ``body`` to ``path`` (on ``endpoint`` only, if given); the decoded answer. EtcdError for an error
+        answer, UnavailableError when no member answers in time, AmbiguousError for a write whose fate is
+        unknown."""
+        if self._closed:
+            raise UnavailableError("storage is closed")
+        data = json.dumps(body).encode()
+        deadline = time.monotonic() + (timeout or self.request_timeout)
+        last: Optional[BaseException] = None
+        attempt = 0
+        only = endpoint
+        while True:
+            for endpoint in [only] if only is not None else self._order():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise UnavailableError(f"etcd cluster is unavailable or misconfigured: {last}")
+                attempt += 1
+                sent = False
+                reused = False
+                conn = None
+                try:
+                    conn, reused = endpoint.take(min(left, self.dial_timeout))
+                    if conn.sock is None:
+                        conn.timeout = min(left, self.dial_timeout)
+                        conn.connect()
+                    conn.sock.settimeout(min(left, self.attempt_timeout))
+                    conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+                    sent = True
+                    resp = conn.getresponse()
+                    raw = resp.read()
+                    status = resp.status
+                except (OSError, http.client.HTTPException, ssl.SSLError) as err:
+                    if conn is not None:
+                        conn.close()
+                    last = err
+                    # A pooled connection the member had closed fails before the request reached it.
+                    stale = reused and isinstance(err, (http.client.RemoteDisconnected, BrokenPipeError,
+                                                         ConnectionResetError))
+                    if write and sent and not stale:
+                        self._demote(endpoint)
+                        raise AmbiguousError(f"etcd write to {endpoint.url} got no answer: {err}") from None
+                    self._demote(endpoint)
+                    continue
+                endpoint.give(conn)
+                try:
+                    answer = json.loads(raw) if raw else {}
+                except ValueError:
+                    answer = {"error": raw.decode(errors="replace"), "code": 2}
+                if status == 200 and "error" not in answer:
+                    return answer
+                message = str(answer.get("message") or answer.get("error") or raw[:200])
+                code = int(answer.get("code") or 0)
+                if code == 14 or any(s in message for s in NOT_APPLIED):
+                    last = EtcdError(code, message)
+                    self._demote(endpoint)
+                    continue
+                if any(s in message for s in AMBIGUOUS):
+                    if write:
+                        raise AmbiguousError(f"etcd: {message}")
+                    last = EtcdError(code, message)
+                    self._demote(endpoint)
+                    continue
+                raise EtcdError(code, message)
+            # every member failed once: wait a little (an election takes a moment), then go round again
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise UnavailableError(f"etcd cluster is unavailable or misconfigured: {last}")
+            time.sleep(min(0.1 * attempt, 0.5, left))
+
+    # -- watch streams
+
+    def open_watch(self, create: dict, endpoint: Endpoint, timeout: float) -> WatchStream:
+        """Open ``/v3/watch`` on ``endpoint`` with one create request; the stream of answers."""
+        sock = endpoint.raw_socket(timeout)
+        try:
+            data = json.dumps({"create_request": create}).encode()
+            head = (f"POST /v3/watch HTTP/1.1\r\nHost: {endpoint.host}:{endpoint.port}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
+            sock.settimeout(timeout)
+            sock.sendall(head + data)
+            stream = WatchStream(sock, endpoint)
+            stream.read_head(timeout)
+            return stream
+        except BaseException:
+            sock.close()
+            raise
+
+
+class WatchStream:
+    """The answers of one ``/v3/watch`` POST: a chunked HTTP body of JSON messages, one a line."""
+
+    def __init__(self, sock: socket.socket, endpoint: Endpoint):
+        self.sock = sock
+        self.endpoint = endpoint
+        self._buf = b""
+        self._body = b""
+        self._chunked = True
+        self._closed = False
+
+    def _fill(self, timeout: Optional[float]) -> bool:
+        """Read more bytes; False on timeout; raises ConnectionError at EOF."""
+        pending = getattr(self.sock, "pending", None)
+        if not (pending and pending()):
+            try:
+                ready, _, _ = select.select([self.sock], [], [], timeout)
+            except (OSError, ValueError) as err:
+                raise ConnectionError(str(err)) from None
+            if not ready:
+                return False
+        self.sock.settimeout(10)
+        try:
+            data = self.sock.recv(65536)
+        except ssl.SSLWantReadError:
+            return False
+        except socket.timeout:
+            return False
+        if not data:
+            raise ConnectionError("etcd closed the watch stream")
+        self._buf += data
+        return True
+
+    def read_head(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self._buf:
+            if not self._fill(max(0.0, deadline - time.monotonic())) and time.monotonic() >= deadline:
+                raise socket.timeout("no answer to the watch request")
+        head, self._buf = self._buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        self._chunked = "chunked" in headers.get("transfer-encoding", "")
+        if status != 200:
+            raise ConnectionError(f"watch refused: HTTP {status}")
+
+    def _decode_chunks(self):
+        if not self._chunked:
+            self._body += self._buf
+            self._buf = b""
+            return
+        while True:
+            line_end = self._buf.find(b"\r\n")
+            if line_end < 0:
+                return
+            size = int(self._buf[:line_end].split(b";")[0] or b"0", 16)
+            if size == 0:
+                raise ConnectionError("etcd ended the watch stream")
+            if len(self._buf) < line_end + 2 + size + 2:
+                return
+            self._body += self._buf[line_end + 2:line_end + 2 + size]
+            self._buf = self._buf[line_end + 2 + size + 2:]
+
+    def messages(self, timeout: float) -> Iterator[Optional[dict]]:
+        """Yield each decoded message (one a line), or None after ``timeout`` seconds without one."""
+        while not self._closed:
+            self._decode_chunks()
+            newline = self._body.find(b"\n")
+            if newline >= 0:
+                line, self._body = self._body[:newline], self._body[newline + 1:]
+                if line.strip():
+                    yield json.loads(line)
+                continue
+            if not self._fill(timeout):
+                yield None
+
+    def close(self):
+        self._closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def header_revision(answer: dict) -> int:
+    return int(answer.get("header", {}).get("revision", 0))
+
+
+def endpoints_of(servers: str) -> List[str]:
+    return [s.strip() for s in servers.split(",") if s.strip()]
+
+
+def status(client: EtcdClient) -> Dict:
+    return client.call("/v3/maintenance/status", {})
