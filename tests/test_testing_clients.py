@@ -1,4 +1,6 @@
-"""The testing kit's fixtures with each Python client: kubernetes, lightkube, kr8s (kopf: tests/test_readme_example.py)."""
+"""The testing kit's fixtures with each Python client: kubernetes, lightkube, kr8s (kopf: test_readme_example.py)."""
+
+import warnings
 
 import pytest
 
@@ -33,7 +35,12 @@ def test_kr8s(kubeconfig, kube_namespace):
     kr8s = pytest.importorskip("kr8s")
     from kr8s.objects import ConfigMap
 
-    api = kr8s.api(kubeconfig=kubeconfig)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        api = kr8s.api(kubeconfig=kubeconfig)
+        kinds = kr8s.get("configmaps", namespace=kube_namespace, api=api)   # discovery: /api/ and /apis/
+    assert [str(w.message) for w in caught if issubclass(w.category, UserWarning)] == []
+    assert [cm.name for cm in kinds] == ["kube-root-ca.crt"] or kinds == []
     ConfigMap({"metadata": {"name": "settings", "namespace": kube_namespace}, "data": {"a": "1"}}, api=api).create()
     found = ConfigMap.get("settings", namespace=kube_namespace, api=api)
     assert found.raw["data"] == {"a": "1"}

@@ -34,8 +34,11 @@ def test_greeting_gets_a_message(kubeconfig, kube_namespace):
         crds.create_custom_resource_definition(CRD)
     except kubernetes.client.ApiException as err:
         assert err.status == 409   # made by an earlier test of the session
-    wait_for(lambda: any(c.type == "Established" and c.status == "True"
-                         for c in crds.read_custom_resource_definition(CRD["metadata"]["name"]).status.conditions or ()))
+
+    def established():
+        crd = crds.read_custom_resource_definition(CRD["metadata"]["name"])
+        return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or ())
+    wait_for(established)
 
     objects = kubernetes.client.CustomObjectsApi()
     with KopfRunner(["run", "--standalone", "--namespace", kube_namespace, OPERATOR]) as runner:
