@@ -31,6 +31,7 @@ __all__ = ["KubeAPIServer", "RequestLine", "Snapshot", "User", "KEY_CACHE"]
 # an older renewal back would make its own controllers fight over them.
 RESTORE_SKIP = ("/registry/leases/", "/registry/masterleases/")
 START_TIMEOUT = 30.0
+CLUSTER_ROLES = "/registry/clusterroles/"
 
 
 class KeyCache:
@@ -210,13 +211,24 @@ class KubeAPIServer:
         try:
             while True:
                 code, _, body = self.request("GET", "/readyz?verbose", conn=conn)
-                if code == 200:
+                if code == 200 and self._roles_aggregated():
                     return
                 if self._error is not None or not self._thread.is_alive() or time.monotonic() > deadline:
                     raise RuntimeError(f"the server did not become ready:\n{body.decode(errors='replace')}")
                 time.sleep(0.005)
         finally:
             conn.close()
+
+    def _roles_aggregated(self) -> bool:
+        """The aggregated ClusterRoles (admin, edit, view...) have their rules. readyz does not wait for them (nor
+        does upstream's, as kube-controller-manager fills them), but a test binding "edit" at once needs them."""
+        if "clusterrole-aggregation" not in (getattr(self.config, "controllers", None) or ()):
+            return True
+        for kv in self.store.list(CLUSTER_ROLES).items:
+            role = json.loads(kv.value)
+            if role.get("aggregationRule") and not role.get("rules"):
+                return False
+        return True
 
     def stop(self, timeout: float = 15.0):
         thread, self._thread = self._thread, None
@@ -294,6 +306,31 @@ class KubeAPIServer:
         finally:
             if own:
                 conn.close()
+
+    # -- namespaces
+
+    def create_namespace(self, name: str) -> None:
+        code, _, body = self.request("POST", "/api/v1/namespaces",
+                                     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        if code != 201:
+            raise RuntimeError(f"cannot create namespace {name}: {code} {body[:300]!r}")
+
+    def delete_namespace(self, name: str, timeout: float = 30.0) -> None:
+        """Delete as a client would, and wait until the namespace controller has emptied and removed it."""
+        conn = self.connection()
+        try:
+            code, _, body = self.request("DELETE", f"/api/v1/namespaces/{name}", conn=conn)
+            if code not in (200, 202, 404):
+                raise RuntimeError(f"cannot delete namespace {name}: {code} {body[:300]!r}")
+            deadline = time.monotonic() + timeout
+            delay = 0.001
+            while self.request("GET", f"/api/v1/namespaces/{name}", conn=conn)[0] != 404:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"namespace {name} was not deleted in {timeout:.0f}s")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        finally:
+            conn.close()
 
     # -- users
 

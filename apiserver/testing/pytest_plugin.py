@@ -12,7 +12,6 @@ A failed test's report gets a section listing the API requests made during it (v
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import List
 
@@ -70,30 +69,9 @@ def kubeconfig(kube_apiserver, monkeypatch) -> str:
 def kube_namespace(kube_apiserver) -> str:
     """A new namespace; afterwards deleted as a client would, waiting until the namespace controller is done."""
     name = f"test-{uuid.uuid4().hex[:10]}"
-    conn = kube_apiserver.connection()
-    try:
-        code, _, body = kube_apiserver.request(
-            "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-            conn=conn)
-        if code != 201:
-            raise RuntimeError(f"cannot create namespace {name}: {code} {body[:300]!r}")
-    finally:
-        conn.close()
+    kube_apiserver.create_namespace(name)
     yield name
-    conn = kube_apiserver.connection()
-    try:
-        code, _, body = kube_apiserver.request("DELETE", f"/api/v1/namespaces/{name}", conn=conn)
-        if code not in (200, 202, 404):
-            raise RuntimeError(f"cannot delete namespace {name}: {code} {body[:300]!r}")
-        deadline = time.monotonic() + NAMESPACE_DELETE_TIMEOUT
-        delay = 0.002
-        while kube_apiserver.request("GET", f"/api/v1/namespaces/{name}", conn=conn)[0] != 404:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"namespace {name} was not deleted in {NAMESPACE_DELETE_TIMEOUT:.0f}s")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-    finally:
-        conn.close()
+    kube_apiserver.delete_namespace(name, NAMESPACE_DELETE_TIMEOUT)
 
 
 @pytest.hookimpl(hookwrapper=True)
