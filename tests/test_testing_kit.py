@@ -37,10 +37,14 @@ def test_start_stop_leaves_nothing_behind():
 
 def test_sqlite_and_extra_flags():
     with KubeAPIServer(storage="sqlite", flags=["--authorization-mode", "AlwaysAllow"]) as server:
-        assert os.path.exists(os.path.join(server.data_dir, "apiserver.db")) or \
-            any(name.endswith((".db", ".sqlite")) for name in os.listdir(server.data_dir))
+        assert os.path.exists(os.path.join(server.data_dir, "store.db"))
         user = server.make_user("anyone")
         assert server.request("GET", "/api/v1/namespaces", user=user)[0] == 200   # AlwaysAllow: no RBAC
+        snap = server.snapshot()
+        assert server.request("DELETE", "/api/v1/namespaces/default/services/kubernetes")[0] == 200
+        assert server.request("GET", "/api/v1/namespaces/default/services/kubernetes")[0] == 404
+        assert server.restore(snap) == 1
+        assert server.request("GET", "/api/v1/namespaces/default/services/kubernetes")[0] == 200
 
 
 def test_make_user_starts_without_rights(kube_apiserver, kube_namespace):

@@ -147,6 +147,8 @@ class KubeAPIServer:
         self.recorders: List[List[RequestLine]] = []   # every request is appended to each list here
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._threads_before: set = set()
+        self._server_threads: set = set()
         self._error: Optional[BaseException] = None
         self._ca = None
         self._users = 0
@@ -193,6 +195,9 @@ class KubeAPIServer:
         except BaseException:
             self.stop()
             raise
+        # The server's threads (controllers, caches, fan-out) all exist once it is ready; threads that clients
+        # start later (thread pools that never end) are not the server's to wait for.
+        self._server_threads = set(threading.enumerate()) - self._threads_before
         return self
 
     def _run(self):
@@ -237,10 +242,10 @@ class KubeAPIServer:
             thread.join(timeout)
             if thread.is_alive():
                 raise RuntimeError("the server did not stop")
-            # Controllers run in detached threads that end within a second of the stop: wait for those this
-            # server started (threads another server started meanwhile in this process are waited for too).
+            # Controllers run in detached threads that end within a second of the stop: wait for those that
+            # started with this server (if another server started at the same moment, for its threads too).
             deadline = time.monotonic() + 5.0
-            for other in set(threading.enumerate()) - self._threads_before:
+            for other in self._server_threads:
                 if other is not threading.current_thread():
                     other.join(max(0.0, deadline - time.monotonic()))
         self._cleanup()
