@@ -1,9 +1,11 @@
 """The testing kit: apiserver.testing.KubeAPIServer and its pytest plugin (fixtures, failure reports)."""
 
 import gc
+import http.client
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -61,6 +63,16 @@ def test_make_user_starts_without_rights(kube_apiserver, kube_namespace):
                                           "rolebindings", binding)[0] == 201
     assert kube_apiserver.request("GET", path, user=alice)[0] == 200
     assert kube_apiserver.request("GET", "/api/v1/namespaces/default/configmaps", user=alice)[0] == 403
+    conn = http.client.HTTPSConnection("127.0.0.1", kube_apiserver.port, timeout=10,
+                                       context=ssl.create_default_context(cafile=alice.ca_file))
+    try:   # her bearer token: the same user, no client certificate
+        assert kube_apiserver.request("GET", path, conn=conn,
+                                      headers={"Authorization": f"Bearer {alice.token}"})[0] == 200
+        code, _, body = kube_apiserver.request("GET", "/api/v1/namespaces/default/configmaps", conn=conn,
+                                               headers={"Authorization": f"Bearer {alice.token}"})
+        assert code == 403 and 'User "alice"' in json.loads(body)["message"]
+    finally:
+        conn.close()
     with open(alice.kubeconfig) as f:
         assert "alice" in f.read()
 

@@ -14,6 +14,7 @@ import datetime
 import http.client
 import json
 import os
+import secrets
 import shutil
 import ssl
 import tempfile
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from apiserver import app, cli, pki
+from apiserver.auth.authentication import UserInfo
 from apiserver.storage import interface as st
 
 __all__ = ["KubeAPIServer", "RequestLine", "Snapshot", "User", "KEY_CACHE"]
@@ -93,6 +95,7 @@ class User:
     key_file: str
     ca_file: str
     kubeconfig: str
+    token: str = ""   # a static bearer token for the same user (as if in --token-auth-file)
 
 
 @dataclass(frozen=True)
@@ -340,8 +343,8 @@ class KubeAPIServer:
     # -- users
 
     def make_user(self, name: str, groups: Iterable[str] = ()) -> User:
-        """A client certificate for ``name`` in ``groups``, signed by the server's CA, and a kubeconfig using it.
-        With RBAC (the default authorization mode) the user may do nothing until a binding says so."""
+        """A client certificate for ``name`` in ``groups``, signed by the server's CA, a kubeconfig using it, and a
+        bearer token for the same user. With RBAC (the default authorization mode) the user may do nothing until a binding says so."""
         if self.admin is None:
             raise RuntimeError("the server is not running")
         groups = tuple(groups)
@@ -370,7 +373,18 @@ class KubeAPIServer:
         pki.write_private_file(base + ".kubeconfig", pki.kubeconfig_yaml(
             server_url=self.url, ca_pem=ca_pem, client_cert_pem=cert_pem, client_key_pem=key_pem, user=name,
             context=f"{name}@apiserver").encode())
-        return User(name, groups, base + ".crt", base + ".key", self.ca_file, base + ".kubeconfig")
+        return User(name, groups, base + ".crt", base + ".key", self.ca_file, base + ".kubeconfig",
+                    self._add_token(name, groups))
+
+    def _add_token(self, name: str, groups: Tuple[str, ...]) -> str:
+        """A new static token: the authenticator's first token source is the --token-auth-file table."""
+        sources = getattr(self.config.authenticator, "token_authenticators", None)
+        table = getattr(sources[0], "tokens", None) if sources else None
+        if not isinstance(table, dict):
+            return ""
+        token = secrets.token_urlsafe(24)
+        table[token] = UserInfo(name=name, uid=f"apiserver-testing-{self._users}", groups=groups)
+        return token
 
     # -- snapshot and restore
 
