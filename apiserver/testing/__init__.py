@@ -344,7 +344,8 @@ class KubeAPIServer:
 
     def make_user(self, name: str, groups: Iterable[str] = ()) -> User:
         """A client certificate for ``name`` in ``groups``, signed by the server's CA, a kubeconfig using it, and a
-        bearer token for the same user. With RBAC (the default authorization mode) the user may do nothing until a binding says so."""
+        bearer token for the same user. With RBAC (the default authorization mode) the user may do nothing until a
+        binding says so."""
         if self.admin is None:
             raise RuntimeError("the server is not running")
         groups = tuple(groups)
