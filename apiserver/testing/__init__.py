@@ -51,10 +51,11 @@ class KeyCache:
         self._files: Dict[str, bytes] = {}
 
     def install(self, cert_dir: str) -> bool:
-        """Write the cached files into ``cert_dir``; False if there is nothing cached yet."""
+        """Write the cached files into ``cert_dir``; False if there is nothing cached yet, or the directory has a
+        CA of its own already (a data dir the caller gave keeps its keys)."""
         with self._lock:
             files = dict(self._files)
-        if not files:
+        if not files or os.path.exists(os.path.join(cert_dir, "ca.crt")):
             return False
         os.makedirs(cert_dir, mode=0o700, exist_ok=True)
         for name, data in files.items():
