@@ -144,6 +144,8 @@ def install_api(server: GenericAPIServer, config: CompletedConfig, table, api: A
     openapi.install(server)  # documents are built on first request and cached
     server.handle("/api", discovery.api)
     server.handle("/apis", discovery.apis)
+    server.handle("/api/", discovery.api)    # go-restful ignores a trailing slash: kr8s asks for /api/
+    server.handle("/apis/", discovery.apis)
     server.handle_prefix("/api/", route)
     server.handle_prefix("/apis/", route)
     reconciler = None

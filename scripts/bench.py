@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import json
 import multiprocessing
 import os
 import re
@@ -942,8 +943,112 @@ def _etcd_version():
         return "?"
 
 
+# -- testing kit
+
+FIRST_START = """
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {root!r})
+from apiserver import logs
+logs.configure("console", level="warning")
+from apiserver.testing import KubeAPIServer
+t1 = time.perf_counter()
+server = KubeAPIServer().start()
+t2 = time.perf_counter()
+server.stop()
+print(json.dumps({{"import": t1 - t0, "start": t2 - t1}}))
+"""
+
+
+def _ms(values):
+    values = sorted(values)
+    return f"median {values[len(values) // 2] * 1000:7.1f} ms   min {values[0] * 1000:7.1f} ms"
+
+
+def bench_testing(args, starts=10, namespaces=20, objects=1000):
+    """The testing kit (apiserver.testing): start-up, kube_namespace per test, snapshot and restore."""
+    from apiserver import logs
+    from apiserver.testing import KubeAPIServer
+    logs.configure("console", level="warning")
+    print("testing: the in-process server of apiserver.testing (envtest, for comparison, publishes ~7 s to start)")
+
+    firsts, imports, walls = [], [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", FIRST_START.format(root=ROOT)], capture_output=True, text=True,
+                             check=True)
+        walls.append(time.perf_counter() - t0)
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        firsts.append(figures["start"])
+        imports.append(figures["import"])
+    print(f"  first start in a fresh process      {_ms(firsts)}   (import {_ms(imports)}; "
+          f"whole process {_ms(walls)})")
+
+    KubeAPIServer().start().stop()
+    later, stops = [], []
+    for _ in range(starts):
+        t0 = time.perf_counter()
+        server = KubeAPIServer().start()
+        t1 = time.perf_counter()
+        server.stop()
+        later.append(t1 - t0)
+        stops.append(time.perf_counter() - t1)
+    print(f"  later start (to ready)              {_ms(later)}")
+    print(f"  stop (no thread left)               {_ms(stops)}")
+
+    with KubeAPIServer() as server:
+        ups, downs = [], []
+        for i in range(namespaces):
+            name = f"bench-{i}"
+            t0 = time.perf_counter()
+            server.create_namespace(name)
+            t1 = time.perf_counter()
+            for j in range(5):   # a test leaves a few objects behind, which the namespace deletion removes
+                server.request("POST", f"/api/v1/namespaces/{name}/configmaps",
+                               {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{j}"}})
+            t2 = time.perf_counter()
+            server.delete_namespace(name)
+            ups.append(t1 - t0)
+            downs.append(time.perf_counter() - t2)
+        print(f"  kube_namespace set-up               {_ms(ups)}")
+        print(f"  kube_namespace tear-down (5 objects) {_ms(downs)}")
+
+    for storage in ("memory", "sqlite"):
+        with KubeAPIServer(storage=storage) as server:
+            server.create_namespace("bench")
+            conn = server.connection()
+            path = "/api/v1/namespaces/bench/configmaps"
+            for i in range(objects):
+                server.request("POST", path, {"apiVersion": "v1", "kind": "ConfigMap",
+                                              "metadata": {"name": f"cm-{i:04d}"}, "data": {"i": str(i)}}, conn=conn)
+            snaps = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                snap = server.snapshot()
+                snaps.append(time.perf_counter() - t0)
+            noop = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                server.restore(snap)
+                noop.append(time.perf_counter() - t0)
+            for i in range(10):
+                server.request("DELETE", f"{path}/cm-{i:04d}", conn=conn)
+            t0 = time.perf_counter()
+            few = server.restore(snap)
+            few_time = time.perf_counter() - t0
+            server.request("DELETE", path, conn=conn)   # deletecollection: every object goes
+            t0 = time.perf_counter()
+            every = server.restore(snap)
+            every_time = time.perf_counter() - t0
+            conn.close()
+        print(f"  {storage:<6} store, {len(snap)} objects: snapshot {_ms(snaps)};  restore with nothing changed "
+              f"{_ms(noop)}")
+        print(f"  {storage:<6} restore after {few} changes {few_time * 1000:.1f} ms;  after {every} "
+              f"{every_time * 1000:.1f} ms")
+
+
 SUITES = {"serving": bench_serving, "storage": bench_storage, "api": bench_api, "patch": bench_patch,
-          "gc": bench_gc, "rbac": bench_rbac, "etcd": bench_etcd}
+          "gc": bench_gc, "rbac": bench_rbac, "etcd": bench_etcd, "testing": bench_testing}
 
 
 def main():

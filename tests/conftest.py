@@ -9,6 +9,10 @@ from support import ServerThread  # noqa: E402
 
 from apiserver import logs  # noqa: E402
 
+# The testing kit's fixtures (kube_apiserver, kubeconfig, kube_namespace), for the tests of the kit itself; an
+# installed package registers the same module through its pytest11 entry point, under the same name.
+pytest_plugins = ["apiserver.testing.pytest_plugin"]
+
 # In-process servers log to the test output only what matters (subprocess tests read their own logs).
 logs.configure("console", level="warning")
 

@@ -75,6 +75,7 @@ class PrefixCache:
         self.storage, self.prefix, self.stop, self.on_change = storage, prefix, stop, on_change
         self.items: Dict[str, Tuple[int, dict]] = {}
         self.synced = threading.Event()
+        self.watcher = None   # stopped by close(), so the thread sees the stop at once
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self):
@@ -89,7 +90,7 @@ class PrefixCache:
                               for kv in page.items}
                 self.synced.set()
                 self.on_change(None)
-                watcher = self.storage.watch(self.prefix, page.revision)
+                watcher = self.watcher = self.storage.watch(self.prefix, page.revision)
                 while not self.stop.is_set():
                     event = watcher.next(0.5)
                     if event is None or event.type == st.PROGRESS:
@@ -460,6 +461,8 @@ class ValidatingAdmissionPolicy:
     def close(self):
         self._stop.set()
         for cache in (self.policies, self.bindings):
+            if cache.watcher is not None:
+                cache.watcher.stop()
             if cache.thread.is_alive():
                 cache.thread.join(timeout=5)
 

@@ -213,6 +213,10 @@ class RBACCache:
 
     def close(self):
         self._stop.set()
+        with self._fresh:
+            watchers = list(self._watchers.values())
+        for watcher in watchers:   # wakes threads waiting for an event, so they see the stop now
+            watcher.stop()
         for thread in self._threads:
             thread.join(5)
 

@@ -140,6 +140,9 @@ class ResourceQuotaController:
             finally:
                 if watcher is not None:
                     watcher.stop()
+                if stop.is_set():
+                    with self._cond:   # the worker waits on the condition: let it see the stop now
+                        self._cond.notify_all()
 
     # -- usage
 
