@@ -1,11 +1,11 @@
-"""The README's "Testing your operator" example is the files in examples/operator, and they pass."""
+"""The README's "Testing your operator" example is the files in tests/examples/operator, and they pass."""
 
 import os
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLE = os.path.join(ROOT, "examples", "operator")
+EXAMPLE = os.path.join(ROOT, "tests", "examples", "operator")
 
 
 def test_readme_shows_the_example_files():
@@ -14,7 +14,7 @@ def test_readme_shows_the_example_files():
     for name in ("operator.py", "test_operator.py"):
         with open(os.path.join(EXAMPLE, name)) as f:
             text = f.read()
-        assert f"`examples/operator/{name}`:\n\n```python\n{text}```\n" in readme, f"README's {name} differs"
+        assert f"`tests/examples/operator/{name}`:\n\n```python\n{text}```\n" in readme, f"README's {name} differs"
 
 
 def test_the_example_passes():

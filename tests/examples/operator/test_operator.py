@@ -1,4 +1,4 @@
-"""Run the operator against a real API server in this process: pytest examples/operator"""
+"""Run the operator against a real API server in this process: pytest tests/examples/operator"""
 
 import os
 import time
