@@ -393,12 +393,14 @@ class EtcdDispatcher:
     def dispatched(self) -> int:
         return self._dispatched
 
-    def wake(self, revision: Optional[int] = None):
-        """A write of this store landed at ``revision``: a watch "from now" starts after it."""
+    def wake(self, revision: Optional[int] = None, progress: bool = False):
+        """A write of this store landed at ``revision``: a watch "from now" starts after it. ``progress`` (a
+        watcher's request_progress, as the generic dispatcher takes it) sends the progress notifications now."""
         if revision is not None and revision > self._written:
             self._written = revision
-        else:
-            self._progress_wake.set()
+            if not progress:
+                return
+        self._progress_wake.set()
 
     def wait_for(self, revision: int, timeout: float) -> bool:
         with self._cond:
