@@ -32,12 +32,13 @@ FAST = [f"--leader-elect-lease-duration={LEASE_DURATION:g}s", f"--leader-elect-r
 
 
 class Replica:
-    """One server process on a free port, on the shared store."""
+    """One server process on a free port, on the shared store (a SQLite path, or a list of storage flags)."""
 
     def __init__(self, data, store, *flags):
         self.data = data
+        storage = list(store) if isinstance(store, (list, tuple)) else ["--sqlite-path", str(store)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "apiserver", "--data-dir", str(data), "--sqlite-path", str(store),
+            [sys.executable, "-m", "apiserver", "--data-dir", str(data), *storage,
              "--secure-port", "0", "--log-format", "json", *FAST, *flags],
             env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines = []   # drained as they come: a full pipe would block the server

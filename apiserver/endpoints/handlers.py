@@ -248,6 +248,10 @@ class APIHandler:
         except st.CompactedError as err:
             raise status.expired(str(err)) from None
         except st.UnavailableError as err:
+            if getattr(self.storage, "etcd", False):
+                # upstream passes etcd client errors through as they are: 500 without a reason ("Error from
+                # server: etcdserver: request timed out" when there is no quorum)
+                raise status.StatusError(500, "", str(err)) from None
             raise status.service_unavailable(str(err)) from None
         raise status.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested "
                                  "resource")

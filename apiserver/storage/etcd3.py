@@ -130,16 +130,17 @@ class EtcdStore(Store):
                 raise CompactedError(_int(body.get("revision")), max(self._compacted, 1)) from None
             raise UnavailableError(f"etcd: {err.message}") from None
 
-    def _read(self, key: str) -> tuple:
-        answer = self._call("/v3/kv/range", {"key": b64(self.etcd_key(key))})
+    def _read(self, key: str, timeout: Optional[float] = None) -> tuple:
+        answer = self._call("/v3/kv/range", {"key": b64(self.etcd_key(key))}, timeout=timeout)
         kvs = answer.get("kvs") or []
         return (self._kv(kvs[0]) if kvs else None), header_revision(answer)
 
-    def _txn(self, ekey: bytes, mod_revision: int, success: dict, read_on_failure: bool = True) -> dict:
+    def _txn(self, ekey: bytes, mod_revision: int, success: dict, read_on_failure: bool = True,
+             timeout: Optional[float] = None) -> dict:
         body = {"compare": [{"key": b64(ekey), "target": "MOD", "result": "EQUAL", "mod_revision": mod_revision}],
                 "success": [success],
                 "failure": [{"request_range": {"key": b64(ekey)}}] if read_on_failure else []}
-        return self._call("/v3/kv/txn", body, write=True)
+        return self._call("/v3/kv/txn", body, write=True, timeout=timeout)
 
     @staticmethod
     def _failure_kv(answer: dict) -> Optional[dict]:
@@ -156,15 +157,18 @@ class EtcdStore(Store):
         put = {"request_put": {"key": b64(ekey), "value": b64(value)}}
         deadline = time.monotonic() + self.client.request_timeout
         while True:
+            # every call gets what is left of the one deadline: without quorum the create fails within it
             try:
-                answer = self._txn(ekey, 0, put)
+                answer = self._txn(ekey, 0, put, timeout=max(deadline - time.monotonic(), 0.01))
             except AmbiguousError:
                 if time.monotonic() > deadline:
                     raise
                 # Sent, no answer: if the key now holds exactly our bytes, the create was ours.
                 try:
-                    current, _ = self._read(key)
+                    current, _ = self._read(key, timeout=max(deadline - time.monotonic(), 0.01))
                 except UnavailableError:
+                    if time.monotonic() > deadline:
+                        raise
                     time.sleep(0.1)
                     continue
                 if current is not None and current.value == value:
@@ -393,12 +397,14 @@ class EtcdDispatcher:
     def dispatched(self) -> int:
         return self._dispatched
 
-    def wake(self, revision: Optional[int] = None):
-        """A write of this store landed at ``revision``: a watch "from now" starts after it."""
+    def wake(self, revision: Optional[int] = None, progress: bool = False):
+        """A write of this store landed at ``revision``: a watch "from now" starts after it. ``progress`` (a
+        watcher's request_progress, as the generic dispatcher takes it) sends the progress notifications now."""
         if revision is not None and revision > self._written:
             self._written = revision
-        else:
-            self._progress_wake.set()
+            if not progress:
+                return
+        self._progress_wake.set()
 
     def wait_for(self, revision: int, timeout: float) -> bool:
         with self._cond:
