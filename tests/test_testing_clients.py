@@ -7,7 +7,8 @@ import pytest
 
 def test_kubernetes_client(kubeconfig, kube_namespace):
     kubernetes = pytest.importorskip("kubernetes")
-    kubernetes.config.load_kube_config()   # $KUBECONFIG, set by the kubeconfig fixture
+    # the path, not $KUBECONFIG: the client reads that variable once, when it is first imported
+    kubernetes.config.load_kube_config(config_file=kubeconfig)
     core = kubernetes.client.CoreV1Api()
     core.create_namespaced_config_map(kube_namespace, {"metadata": {"name": "settings"}, "data": {"a": "1"}})
     assert core.read_namespaced_config_map("settings", kube_namespace).data == {"a": "1"}
