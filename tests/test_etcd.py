@@ -266,7 +266,7 @@ def test_server_on_etcd_with_kubectl(cluster1, tmp_path):
         code = srv.request("GET", "/livez/etcd")[0]
         assert code == 500 and time.monotonic() - started < 3
     finally:
-        srv.stop()
+        srv.stop(timeout=60)   # with etcd gone, the lease release and endpoint removal each wait out a deadline
 
 
 def test_mutual_tls(tmp_path, stores):

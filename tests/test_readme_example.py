@@ -11,7 +11,7 @@ EXAMPLE = os.path.join(ROOT, "tests", "examples", "operator")
 def test_readme_shows_the_example_files():
     with open(os.path.join(ROOT, "README.md")) as f:
         readme = f.read()
-    for name in ("operator.py", "test_operator.py"):
+    for name in ("widget_operator.py", "test_operator.py"):
         with open(os.path.join(EXAMPLE, name)) as f:
             text = f.read()
         assert f"`tests/examples/operator/{name}`:\n\n```python\n{text}```\n" in readme, f"README's {name} differs"

@@ -6,7 +6,7 @@ import time
 import kubernetes
 from kopf.testing import KopfRunner
 
-OPERATOR = os.path.join(os.path.dirname(__file__), "operator.py")
+OPERATOR = os.path.join(os.path.dirname(__file__), "widget_operator.py")
 CRD = {
     "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
     "metadata": {"name": "greetings.example.com"},
