@@ -1,6 +1,8 @@
 """The shutdown sequence in-process: streams end cleanly, retry-after mode, signal handler set-up."""
 
 import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -29,6 +31,25 @@ def test_signal_handler_twice_raises_and_restores():
     again = SignalHandler()
     again.install()  # restored, so it can be set up again
     again.restore()
+
+
+SIGNAL_WHILE_WAITING = """
+import os, signal, sys, time
+from apiserver.server.signals import SignalHandler
+handler = SignalHandler()
+stop = handler.install()
+with stop._cond:            # as if the signal landed while the main thread was entering stop.wait()
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(0.2)         # the handler runs here, on this thread, while the lock is held
+sys.exit(0 if stop.wait(5) else 3)
+"""
+
+
+def test_signal_handler_takes_no_lock_the_main_thread_may_hold():
+    # Setting the event inside the handler would deadlock here: the lock is not reentrant.
+    result = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_WAITING], timeout=20, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("grace", ["0s", "5s"])
