@@ -189,12 +189,29 @@ def load(port, path, cafile, certs=None, seconds=3.0, processes=2, connections=4
     return {"rps": total / seconds, "p50_ms": _pct(latencies, 50) * 1000, "p99_ms": _pct(latencies, 99) * 1000}
 
 
-def measure(args, port, path, cafile, certs=None, token=None, seconds=None, method="GET", body=None):
-    """One load run with the chosen client: wrk (default when installed) or the Python client processes."""
+def measure(args, port, path, cafile, certs=None, token=None, seconds=None, method="GET", body=None, pids=None):
+    """One load run with the chosen client: wrk (default when installed) or the Python client processes.
+    ``pids`` ({name: pid}) adds ``cpu``: each process's CPU time (user + system) per request, in µs."""
     seconds = seconds or args.seconds
+    before = {name: process_cpu(pid) for name, pid in (pids or {}).items()}
     if args.client == "wrk":
-        return wrk_load(port, path, seconds, args.processes * args.connections, method, body, token)
-    return load(port, path, cafile, certs, seconds, args.processes, args.connections, method, body)
+        result = wrk_load(port, path, seconds, args.processes * args.connections, method, body, token)
+    else:
+        result = load(port, path, cafile, certs, seconds, args.processes, args.connections, method, body)
+    requests = result["rps"] * seconds
+    if before and requests:
+        result["cpu"] = {name: (process_cpu(pid) - before[name]) / requests * 1e6 for name, pid in pids.items()}
+    return result
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _pct(values, p):
@@ -290,7 +307,8 @@ def bench_serving(args):
 
 
 def _row(name, r):
-    print(f"  {name:48} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms")
+    cpu = "".join(f"   {who} CPU {us:,.0f} µs/req" for who, us in r.get("cpu", {}).items())
+    print(f"  {name:48} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms{cpu}")
 
 
 # -- storage
@@ -591,15 +609,27 @@ def bench_api(args):
         cafile, certs = os.path.join(pki, "ca.crt"), (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
         measure(args, ceiling_port, get_path, cafile, seconds=1)
         measure(args, port, get_path, cafile, certs, BENCH_TOKEN, seconds=1)
+        server = {"server": proc.pid}
         rounds = [(measure(args, ceiling_port, get_path, cafile),
-                   measure(args, port, get_path, cafile, certs, BENCH_TOKEN)) for _ in range(args.rounds)]
+                   measure(args, port, get_path, cafile, certs, BENCH_TOKEN, pids=server))
+                  for _ in range(args.rounds)]
         create_body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c-{n}"},
                                   "data": {"key": "v" * 900}}).encode()
         creates = measure(args, port, "/api/v1/namespaces/bench/configmaps", cafile, certs, BENCH_TOKEN,
-                          method="POST", body=create_body)
+                          method="POST", body=create_body, pids=server)
         watch = watch_delivery(port, pki)
         stop(proc)
         ceiling.terminate()
+        # The request path alone: no storage cost to speak of and no control loops reading every event.
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data-memory"), "--storage-backend", "memory",
+                                          "--controllers=none")
+        _wait_ready(port, pki)
+        _call(_https(port, pki), "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                               "metadata": {"name": "bench"}})
+        bare_creates = measure(args, port, "/api/v1/namespaces/bench/configmaps", os.path.join(pki, "ca.crt"),
+                               (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key")), BENCH_TOKEN,
+                               method="POST", body=create_body, pids={"server": proc.pid})
+        stop(proc)
         from apiserver.storage import new_store
         store = new_store("sqlite", os.path.join(tmp, "raw.db"))
         value = json.dumps(cm).encode()
@@ -622,6 +652,9 @@ def bench_api(args):
     _row("POST ConfigMap (creates)", creates)
     print(f"  creates through the API / storage layer's own creates ({storage_creates:,.0f}/s): "
           f"{creates['rps'] / storage_creates:.2f}  (target >= 0.5)")
+    _row("POST ConfigMap, memory store, no controllers", bare_creates)
+    print(f"  creates / ceiling (a fixed body, no work): {creates['rps'] / best_ceiling['rps']:.2f}; "
+          f"memory store, no controllers: {bare_creates['rps'] / best_ceiling['rps']:.2f}")
     print(f"  watch delivery, 500 HTTP watchers, 100 creates/s: p50 {watch['p50_ms']:.1f} ms, "
           f"p99 {watch['p99_ms']:.1f} ms ({watch['events']}/{watch['expected']} events; target p99 < 100 ms)")
 
@@ -845,9 +878,9 @@ def start_etcd(tmp):
         time.sleep(0.05)
 
 
-def raw_etcd(url, seconds, threads=8):
+def raw_etcd(url, seconds, threads=8, etcd_pid=None):
     """The ceiling: puts/s and range gets/s of 1 KB values through the JSON gateway, ``threads`` keep-alive
-    connections."""
+    connections; and etcd's CPU time per put (µs), when its pid is given."""
     import base64
     import http.client
     import json
@@ -872,10 +905,12 @@ def raw_etcd(url, seconds, threads=8):
         took = _threads(threads, worker)
         return sum(counts) / took
 
+    before = process_cpu(etcd_pid) if etcd_pid else 0.0
     puts = run("/v3/kv/put", lambda i, n: {"key": base64.b64encode(f"/raw/{i}/{n}".encode()).decode(),
                                            "value": value})
+    etcd_us = (process_cpu(etcd_pid) - before) / (puts * seconds) * 1e6 if etcd_pid and puts else 0.0
     gets = run("/v3/kv/range", lambda i, n: {"key": base64.b64encode(b"/raw/0/0").decode()})
-    return puts, gets
+    return puts, gets, etcd_us
 
 
 def bench_etcd(args):
@@ -889,7 +924,7 @@ def bench_etcd(args):
     try:
         etcd, url = start_etcd(tmp)
         try:
-            puts, gets = raw_etcd(url, args.seconds)
+            puts, gets, etcd_put_us = raw_etcd(url, args.seconds, etcd_pid=etcd.pid)
             for backend, flags in (("etcd3", ("--storage-backend", "etcd3", "--etcd-servers", url)), ("sqlite", ())):
                 proc, port, pki = start_apiserver(os.path.join(tmp, f"data-{backend}"), "--controllers=none",
                                                   *flags)
@@ -904,10 +939,11 @@ def bench_etcd(args):
                     cafile = os.path.join(pki, "ca.crt")
                     certs = (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
                     create_body = json.dumps(dict(cm, metadata={"name": "c-{n}"})).encode()
+                    pids = {"server": proc.pid, **({"etcd": etcd.pid} if backend == "etcd3" else {})}
                     creates = measure(args, port, "/api/v1/namespaces/bench/configmaps", cafile, certs, BENCH_TOKEN,
-                                      method="POST", body=create_body)
+                                      method="POST", body=create_body, pids=pids)
                     reads = measure(args, port, "/api/v1/namespaces/bench/configmaps/one", cafile, certs,
-                                    BENCH_TOKEN)
+                                    BENCH_TOKEN, pids=pids)
                     results[backend] = (creates, reads)
                 finally:
                     stop(proc)
@@ -919,7 +955,7 @@ def bench_etcd(args):
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"etcd: etcd {_etcd_version()} single member, JSON gateway; server with {args.client}, "
           f"{args.processes * args.connections} keep-alive TLS connections")
-    print(f"  raw etcd puts (1 KB, 8 threads)                  {puts:8.0f} /s")
+    print(f"  raw etcd puts (1 KB, 8 threads)                  {puts:8.0f} /s   etcd CPU {etcd_put_us:,.0f} µs/put")
     print(f"  raw etcd range gets (8 threads)                  {gets:8.0f} /s")
     creates, reads = results["etcd3"]
     _row("server on etcd: POST ConfigMap (creates)", creates)

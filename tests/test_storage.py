@@ -1197,6 +1197,45 @@ def test_sqlite_acknowledged_writes_survive_sigkill(tmp_path):
         store.close()
 
 
+# -- events handed from the writer to the dispatcher (memory and sqlite), without reading them back
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"], indirect=True)
+def test_dispatched_events_equal_the_events_read_back(store):
+    """Writers here hand their events to the dispatcher; a watcher must get exactly what reading the log gives."""
+    start = store.current_revision()
+    w = store.watch(PODS)
+    store.create(key("a"), b"1")
+    store.guaranteed_update(key("a"), lambda cur: b"2")
+    store.delete(key("a"))
+    store.create(key("a"), b"again")                                       # create over a tombstone
+    store.guaranteed_update(key("b"), lambda cur: b"b1", ignore_not_found=True)   # update that creates
+    store.delete(key("b"))
+    store.guaranteed_update(key("b"), lambda cur: b"b2", ignore_not_found=True)   # ...over a tombstone
+    last = store.current_revision()
+    got = events_until(w, last)
+    w.stop()
+    assert got == store.events(start, last, PODS)
+    assert [(e.type, e.value, e.prev_value) for e in got] == [
+        (ADDED, b"1", None), (MODIFIED, b"2", b"1"), (DELETED, b"2", b"2"), (ADDED, b"again", None),
+        (ADDED, b"b1", None), (DELETED, b"b1", b"b1"), (ADDED, b"b2", None)]
+
+
+def test_sqlite_interleaved_writers_on_one_file_reach_every_watcher_in_order(sqlite_stores):
+    """Revisions written by another store leave gaps among this store's own: its dispatcher reads those."""
+    a, b = sqlite_stores(), sqlite_stores()
+    wa, wb = a.watch(PODS), b.watch(PODS)
+    revs = []
+    for i in range(40):
+        writer = a if i % 3 else b
+        revs.append(writer.create(key(f"k{i}"), b"%d" % i))
+    for w in (wa, wb):
+        got = events_until(w, revs[-1])
+        assert [(e.revision, e.key, e.value) for e in got] == [
+            (rev, key(f"k{i}"), b"%d" % i) for i, rev in enumerate(revs)]
+        w.stop()
+
+
 # -- sqlite: two stores on one file (two processes)
 
 

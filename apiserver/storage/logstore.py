@@ -118,6 +118,7 @@ class LogStore(Store):
                         raise AlreadyExistsError(key) from None
                     prev = row.rev if row else 0
                     continue
+                self._dispatcher.record(Event(ADDED, key, value, rev, None))
             self._dispatcher.wake(rev)
             return rev
 
@@ -173,6 +174,8 @@ class LogStore(Store):
                                        current.create_revision if current else None, False)
                 except CASConflict:
                     continue
+                self._dispatcher.record(Event(MODIFIED, key, value, rev, current.value) if current is not None
+                                        else Event(ADDED, key, value, rev, None))
             self._dispatcher.wake(rev)
             return KeyValue(key, value, current.create_revision if current else rev, rev)
 
@@ -189,6 +192,7 @@ class LogStore(Store):
                     rev = self._append(key, row.value, row.rev, row.created, True)
                 except CASConflict:
                     continue
+                self._dispatcher.record(Event(DELETED, key, row.value, rev, row.value))
             self._dispatcher.wake(rev)
             return KeyValue(key, row.value, row.created, rev)
 

@@ -114,6 +114,9 @@ class Dispatcher:
         self._watchers: Dict[str, List[_Watcher]] = {}
         self._dispatched = source.current_revision()
         self._hint = 0          # the newest revision a writer in this process reported
+        # Events writers in this process recorded, by revision: dispatched without reading them back. Writers
+        # add (under the store's write lock), the dispatcher thread pops; single dict operations need no lock.
+        self._local: Dict[int, Event] = {}
         self._progress_wanted = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"{name}-watch-dispatcher", daemon=True)
@@ -131,6 +134,23 @@ class Dispatcher:
         if progress:
             self._progress_wanted = True
         self._wake.set()
+
+    def record(self, event: Event):
+        """A writer in this process wrote ``event`` (called in revision order, under the store's write lock)."""
+        self._local[event.revision] = event
+
+    def _local_events(self, upto: int) -> Optional[List[Event]]:
+        """The events after the dispatched revision up to ``upto`` when writers here recorded every one of them;
+        None when any is missing (a write by another process, or too many to take at once)."""
+        local = self._local
+        revisions = range(self._dispatched + 1, upto + 1)
+        if len(revisions) > 1000 or any(rev not in local for rev in revisions):
+            return None
+        return [local.pop(rev) for rev in revisions]
+
+    def _forget_local(self, upto: int):
+        for rev in [rev for rev in list(self._local) if rev <= upto]:
+            self._local.pop(rev, None)
 
     def watch(self, prefix: str, from_revision: Optional[int]) -> Watcher:
         with self._lock:
@@ -222,9 +242,14 @@ class Dispatcher:
                 with self._lock:
                     self._dispatched = max(self._dispatched, compacted)
                 continue
-            events = self.source.events(self._dispatched, current, None, limit=1000)
-            with self._lock:
+            events = self._local_events(current) if known is not None else None
+            if events is None:
+                events = self.source.events(self._dispatched, current, None, limit=1000)
                 upto = events[-1].revision if len(events) == 1000 else current
+                self._forget_local(upto)
+            else:
+                upto = current
+            with self._lock:
                 self._fan_out(events)
                 self._dispatched = max(self._dispatched, upto)
                 self._cond.notify_all()
