@@ -5,6 +5,7 @@ durability across reopen and across a SIGKILL, and two stores (processes) sharin
 import hashlib
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -1280,6 +1281,48 @@ def test_sqlite_watcher_of_another_store_sees_a_delete_compacted_right_away(sqli
     w.stop()
     assert got == [DELETED] or (got and got[-1] in ("CompactedError", "WatchTooSlowError")), \
         f"B's watcher got {got} after A's delete and compaction"
+
+
+def test_sqlite_reads_see_every_write_of_another_store_at_once(sqlite_stores):
+    """Each store keeps recently read rows in memory; a commit by the other store must make them stale at once."""
+    a, b = sqlite_stores(), sqlite_stores()
+    rng = random.Random(7)
+    model = {}
+    for step in range(300):
+        writer, reader = (a, b) if rng.random() < 0.5 else (b, a)
+        k = key(f"k{rng.randrange(4)}")
+        reader.get(k) if k in model else None   # the reader caches what it saw
+        action = rng.choice(["create", "update", "delete"])
+        try:
+            if action == "create":
+                writer.create(k, b"c%d" % step)
+                model[k] = b"c%d" % step
+            elif action == "update":
+                writer.guaranteed_update(k, lambda cur, s=step: b"u%d" % s, ignore_not_found=True)
+                model[k] = b"u%d" % step
+            else:
+                writer.delete(k)
+                model.pop(k)
+        except (AlreadyExistsError, NotFoundError):
+            pass
+        for store in (a, b):
+            for name in ("k0", "k1", "k2", "k3"):
+                if key(name) in model:
+                    assert store.get(key(name)).value == model[key(name)], (step, action, name)
+                else:
+                    with pytest.raises(NotFoundError):
+                        store.get(key(name))
+
+
+def test_sqlite_repeated_reads_come_from_memory(sqlite_stores):
+    store = sqlite_stores()
+    rev = store.create(key("x"), b"v")
+    assert store.get(key("x")) == KeyValue(key("x"), b"v", rev, rev)
+    cached = store._cache.get(key("x"))
+    assert cached is not store._cache.MISS and cached.value == b"v"
+    store.compact(store.current_revision())
+    assert store._cache.get(key("x")) is store._cache.MISS   # compaction may drop rows: start over
+    assert store.get(key("x")).value == b"v"
 
 
 def test_sqlite_cas_across_two_stores_counts_exactly(sqlite_stores):

@@ -8,14 +8,20 @@ removed the newest row. Writes in this process are serialized by the store's loc
 writers in other processes, so callers never see "database is locked". Reads use a small pool of their own
 connections, each statement a consistent snapshot. Durability: ``synchronous=NORMAL`` (the default) survives a
 killed process; ``FULL`` also survives power loss, at a cost the README measures.
+
+Reads of one key (get, and the read before every update or delete) are served from ``RowCache`` while no other
+process has written since its rows were current: see there why that check costs no system call.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import sqlite3
+import struct
+import threading
 from contextlib import contextmanager
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from apiserver import logs
 from apiserver.storage.interface import Event, UnavailableError, prefix_end
@@ -40,6 +46,107 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 BUSY_TIMEOUT_MS = 30000
 COMPACT_BATCH = 500
 SYNCHRONOUS = ("NORMAL", "FULL")
+WAL_INDEX_HEADER = 48           # the first copy of the WAL-index header at the start of the -shm file
+CACHE_BYTES = 64 * 1024 * 1024  # RowCache starts over beyond this many bytes of values
+
+
+class RowCache:
+    """The newest row of keys this process read or wrote recently, trusted only while the database is as it was
+    when they were current.
+
+    "As it was" is checked on the WAL-index header (sqlite.org/walformat.html), the first 48 bytes of the
+    ``-shm`` file that every connection to the database maps: each commit, by any process, rewrites it and
+    increments its change counter (``iChange``); readers in every process rely on it to see new transactions.
+    So the rows are current while the header reads exactly as it did when they were. Reading the header from
+    our own read-only map is a memory access: a hit needs no query, so no system call and no release of the
+    GIL, which with many request threads costs far more than the query itself.
+
+    A row read from the database is kept only when the header did not change during the read; a row this
+    process wrote is kept only when its commit moved the change counter by exactly one from the header the
+    rows were current under (no one else committed in between). Any other change empties the cache: it is
+    always safe to forget.
+    """
+
+    MISS = object()
+
+    def __init__(self, shm: mmap.mmap, max_bytes: int = CACHE_BYTES):
+        self._shm = shm
+        self._rows: Dict[str, Optional[Row]] = {}
+        self._bytes = 0
+        self._max_bytes = max_bytes
+        self._header = b""   # the header the rows are current under
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, db_path: str) -> Optional[RowCache]:
+        """A cache over ``db_path``'s -shm file, or None where it cannot be mapped (then nothing is cached)."""
+        try:
+            fd = os.open(db_path + "-shm", os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            if os.fstat(fd).st_size < WAL_INDEX_HEADER:
+                return None
+            return cls(mmap.mmap(fd, WAL_INDEX_HEADER, mmap.MAP_SHARED, mmap.PROT_READ))
+        except (OSError, ValueError):
+            return None
+        finally:
+            os.close(fd)
+
+    def header(self) -> bytes:
+        return self._shm[:WAL_INDEX_HEADER]
+
+    def get(self, key: str):
+        """The key's newest row (None: no rows), or MISS."""
+        if self._shm[:WAL_INDEX_HEADER] != self._header:
+            return self.MISS
+        return self._rows.get(key, self.MISS)
+
+    def read(self, key: str, row, before: bytes):
+        """``row`` was read from the database after the header read ``before``."""
+        with self._lock:
+            now = self._shm[:WAL_INDEX_HEADER]
+            if now != before:
+                return   # something committed during the read: which state the row is from is unknown
+            if now != self._header:
+                self._clear(now)
+            self._put(key, row)
+
+    def wrote(self, row, before: bytes):
+        """This process committed ``row``, its key's newest row, in one transaction that began after the header
+        read ``before``."""
+        with self._lock:
+            now = self._shm[:WAL_INDEX_HEADER]
+            if before != self._header or _change_counter(now) != (_change_counter(before) + 1) & 0xFFFFFFFF:
+                self._clear(now)   # another commit came first or in between: what else changed is unknown
+                return
+            self._header = now
+            self._put(row.key, row)
+
+    def clear(self):
+        with self._lock:
+            self._clear(b"")
+
+    def close(self):
+        with self._lock:
+            self._clear(b"")
+            self._shm.close()
+
+    def _clear(self, header: bytes):
+        self._rows = {}
+        self._bytes = 0
+        self._header = header
+
+    def _put(self, key: str, row):
+        old = self._rows.get(key)
+        self._bytes += (len(row.value) if row is not None else 0) - (len(old.value) if old is not None else 0)
+        self._rows[key] = row
+        if self._bytes > self._max_bytes:
+            self._clear(self._header)
+
+
+def _change_counter(header: bytes) -> int:
+    return struct.unpack_from("=I", header, 8)[0] if len(header) >= 12 else -1
 
 
 class SQLiteStore(LogStore):
@@ -58,6 +165,7 @@ class SQLiteStore(LogStore):
             raise UnavailableError(f"cannot open the database {path}: {err}") from err
         self._readers: List[sqlite3.Connection] = []
         self._pool_size = read_connections
+        self._cache = RowCache.open(path)   # the writer above holds the -shm file open, and keeps it so
         super().__init__(poll_interval=poll_interval, name="sqlite", **options)
 
     def _connect(self) -> sqlite3.Connection:
@@ -111,10 +219,20 @@ class SQLiteStore(LogStore):
     # -- primitives
 
     def _latest(self, key: str) -> Optional[Row]:
+        cache = self._cache
+        if cache is not None:
+            row = cache.get(key)
+            if row is not RowCache.MISS:
+                self._live()
+                return row
+            before = cache.header()
         with self._reader() as conn:
             found = conn.execute("SELECT rev, key, created, prev, deleted, value FROM kv WHERE key = ? "
                                  "ORDER BY rev DESC LIMIT 1", (key,)).fetchone()
-        return Row(*found) if found else None
+        row = Row(*found) if found else None
+        if cache is not None:
+            cache.read(key, row, before)
+        return row
 
     def _append(self, key: str, value: bytes, prev: int, created: Optional[int], deleted: bool) -> int:
         self._live()
@@ -124,6 +242,8 @@ class SQLiteStore(LogStore):
             created_sql, args = "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0) + 1", ()
         else:
             created_sql, args = "?", (created,)
+        cache = self._cache
+        before = cache.header() if cache is not None else b""
         try:
             cursor = self._writer.execute(
                 f"INSERT INTO kv (key, created, prev, deleted, value) SELECT ?, {created_sql}, ?, ?, ? "
@@ -132,10 +252,15 @@ class SQLiteStore(LogStore):
         except sqlite3.IntegrityError:
             raise CASConflict(key) from None
         except sqlite3.Error as err:
+            if cache is not None:
+                cache.clear()
             raise UnavailableError(f"storage write failed: {err}") from err
         if cursor.rowcount != 1:
             raise CASConflict(key)
-        return cursor.lastrowid
+        rev = cursor.lastrowid
+        if cache is not None:
+            cache.wrote(Row(rev, key, rev if created is None else created, prev, deleted, value), before)
+        return rev
 
     def _range(self, prefix: str, revision: int, start_after: Optional[str],
                limit: Optional[int]) -> Tuple[List[Row], bool, int]:
@@ -195,6 +320,8 @@ class SQLiteStore(LogStore):
             removed += batch
             if batch < COMPACT_BATCH:
                 break
+        if self._cache is not None:
+            self._cache.clear()   # tombstones it holds may be gone now
         if removed:
             with self._write_lock:
                 # executescript steps the pragma to the end; execute() would free a single page
@@ -205,6 +332,8 @@ class SQLiteStore(LogStore):
         if self._closed:
             return
         super().close()
+        if self._cache is not None:
+            self._cache.close()   # before the connections: the map must not outlive them
         with self._write_lock:
             self._writer.close()
         while self._readers:
