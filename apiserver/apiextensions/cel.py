@@ -80,6 +80,8 @@ from dataclasses import dataclass
 from decimal import ROUND_UP, Context, Decimal
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from apiserver.codec.json import go_float
+
 __all__ = [
     "CELError", "CELCompileError", "CELEvalError", "CELCostLimitError",
     "UInt", "Timestamp", "Duration", "CelType", "OptionalValue", "SetList", "MapList", "ObjectValue",
@@ -636,7 +638,7 @@ def _format_duration(nanos: int) -> str:
     """cel-go: ``strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"``."""
     q = abs(nanos) // _NS * (1 if nanos >= 0 else -1)
     r = nanos - q * _NS
-    return _fmt_float_f_shortest(float(q) + float(r) / 1e9) + "s"
+    return go_float(float(q) + float(r) / 1e9, "f") + "s"
 
 
 def _tz_offset_seconds(tz: str, secs: int) -> int:
@@ -676,54 +678,6 @@ def _ts_fields(ts: Timestamp, tz: Optional[str]) -> Tuple[datetime.datetime, int
 
 # ---------------------------------------------------------------------------------------------------------------------
 # number formatting (Go strconv semantics)
-
-
-def _shortest_digits(x: float) -> Tuple[str, int]:
-    """Shortest round-trip decimal digits of abs(x) (non-zero, finite) and the decimal point position."""
-    sign, digits, exp = Decimal(repr(abs(x))).as_tuple()
-    ds = "".join(map(str, digits))
-    dp = len(ds) + int(exp)
-    stripped = ds.rstrip("0") or "0"
-    lead = len(stripped) - len(stripped.lstrip("0"))
-    return stripped.lstrip("0") or "0", dp - lead
-
-
-def _fmt_float_g(x: float) -> str:
-    """Go ``fmt.Sprintf("%g", x)`` (used by cel-go for ``string(double)``)."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    neg = "-" if math.copysign(1.0, x) < 0 else ""
-    if x == 0:
-        return neg + "0"
-    ds, dp = _shortest_digits(x)
-    e10 = dp - 1
-    if e10 < -4 or e10 >= 6:   # strconv: shortest %g switches to %e at exponent 6
-        mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
-        return f"{neg}{mant}e{'+' if e10 >= 0 else '-'}{abs(e10):02d}"
-    return neg + _fixed_from_digits(ds, dp)
-
-
-def _fixed_from_digits(ds: str, dp: int) -> str:
-    if dp <= 0:
-        return "0." + "0" * (-dp) + ds
-    if dp >= len(ds):
-        return ds + "0" * (dp - len(ds))
-    return ds[:dp] + "." + ds[dp:]
-
-
-def _fmt_float_f_shortest(x: float) -> str:
-    """Go ``strconv.FormatFloat(x, 'f', -1, 64)``."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    neg = "-" if math.copysign(1.0, x) < 0 else ""
-    if x == 0:
-        return neg + "0"
-    ds, dp = _shortest_digits(x)
-    return neg + _fixed_from_digits(ds, dp)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1950,7 +1904,7 @@ def _f_string(ctx: _Ctx, v: Any) -> str:
     if t is int or t is UInt:
         return str(int(v))
     if t is float:
-        return _fmt_float_g(v)
+        return go_float(v)
     if t is bool:
         return "true" if v else "false"
     if t is bytes:
@@ -2254,7 +2208,7 @@ def _fmt_s(v: Any) -> str:
             return "NaN"
         if math.isinf(v):
             return "Infinity" if v > 0 else "-Infinity"
-        return _fmt_float_f_shortest(v)
+        return go_float(v, "f")
     if t is bytes:
         return v.decode("utf-8", errors="replace")
     if v is None:
@@ -3615,7 +3569,7 @@ def _list_index(lst: Sequence[Any], k: Any) -> Optional[int]:
         i = int(k)
     elif t is float:
         if not k.is_integer():
-            raise _err(f"unsupported index value: {_fmt_float_g(k)}")
+            raise _err(f"unsupported index value: {go_float(k)}")
         i = int(k)
     else:
         raise _no_overload("_[_]", lst, k)

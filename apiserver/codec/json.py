@@ -183,6 +183,42 @@ def go_quote(s: str) -> str:
 _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 
 
+def shortest_digits(f: float) -> Tuple[str, int]:
+    """The shortest digits that round-trip f (positive, finite) and Go's decimal point position (0.d1d2... × 10^dp)."""
+    _, digits, exponent = Decimal(repr(f)).as_tuple()
+    text = "".join(map(str, digits)).lstrip("0")
+    stripped = text.rstrip("0")
+    exponent += len(text) - len(stripped)
+    return stripped or "0", len(stripped) + int(exponent)
+
+
+def go_float(f: float, fmt: str = "g") -> str:
+    """strconv.FormatFloat(f, 'g' or 'e' or 'f', -1, 64): what fmt's %v prints for a float64."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    neg = f < 0 or (f == 0 and math.copysign(1.0, f) < 0)
+    a = abs(f)
+    if a == 0:
+        body = {"g": "0", "e": "0e+00", "f": "0"}[fmt]
+        return ("-" if neg else "") + body
+    digits, dp = shortest_digits(a)
+    exp = dp - 1
+    if fmt == "g":
+        fmt = "e" if exp < -4 or exp >= 6 else "f"
+    if fmt == "e":
+        body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        body += "e" + ("-" if exp < 0 else "+") + f"{abs(exp):02d}"
+    elif dp <= 0:
+        body = "0." + "0" * (-dp) + digits
+    elif dp >= len(digits):
+        body = digits + "0" * (dp - len(digits))
+    else:
+        body = digits[:dp] + "." + digits[dp:]
+    return ("-" if neg else "") + body
+
+
 # -- parsing --------------------------------------------------------------------------------------------------
 
 def _text(data: Data) -> Tuple[str, Optional[bytes]]:

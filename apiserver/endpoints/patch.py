@@ -55,12 +55,10 @@ upstream's own tests.
 from __future__ import annotations
 
 import copy
-import math
-from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from apiserver.apis import schemas
-from apiserver.codec.json import dumps, go_quote
+from apiserver.codec.json import dumps, go_float, go_quote
 from apiserver.endpoints.status import StatusError
 
 __all__ = ["INVALID_MESSAGE", "JSON_PATCH_MAX_COPY_BYTES", "MAX_JSON_PATCH_OPERATIONS", "PANIC_MESSAGE",
@@ -164,30 +162,6 @@ def _json_kind(v: Json) -> str:
     return "array"
 
 
-def _go_float(f: float) -> str:
-    """fmt's %v of a float64 (strconv 'g', shortest, exponent from 1e-4 / 1e6 on: ``1e+06``, ``1.5``)."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    if f == 0:
-        return "-0" if math.copysign(1.0, f) < 0 else "0"
-    sign, digit_tuple, exponent = Decimal(repr(f)).as_tuple()
-    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
-    exponent += len(digit_tuple) - len(digits)  # type: ignore[operator]
-    point = len(digits) + exponent  # digits before the decimal point
-    neg = "-" if sign else ""
-    exp10 = point - 1
-    if exp10 < -4 or exp10 >= 6:
-        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{neg}{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
-    if point <= 0:
-        return f"{neg}0.{'0' * -point}{digits}"
-    if point >= len(digits):
-        return neg + digits + "0" * (point - len(digits))
-    return f"{neg}{digits[:point]}.{digits[point:]}"
-
-
 def _go_v(v: Json) -> str:
     """fmt's %v of an unmarshalled JSON value: ``map[a:1 b:[x y]]`` (keys sorted), ``<nil>``."""
     if v is None:
@@ -197,7 +171,7 @@ def _go_v(v: Json) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return _go_float(v)
+        return go_float(v)
     if isinstance(v, str):
         return v
     if isinstance(v, dict):

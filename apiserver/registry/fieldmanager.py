@@ -44,11 +44,10 @@ import gzip
 import json
 import os
 import re
-from decimal import Decimal
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from apiserver.apis import schemas
-from apiserver.codec.json import JSONError, dumps, go_quote, loads
+from apiserver.codec.json import JSONError, dumps, go_float, go_quote, loads
 from apiserver.registry.meta import Cause, invalid
 
 __all__ = [
@@ -159,35 +158,13 @@ def thaw(frozen: tuple) -> Any:
     return payload
 
 
-def _go_float(f: float) -> str:
-    """Go's %v of a float64: strconv 'g' with the shortest digits, exponent form when the exponent is below -4 or
-    at least 6 (1e+06, 1.5e-05)."""
-    if f != f or f in (float("inf"), float("-inf")):
-        return "NaN" if f != f else ("+Inf" if f > 0 else "-Inf")
-    if f == 0:
-        return "-0" if str(f).startswith("-") else "0"
-    sign, digits, exp = Decimal(repr(f)).normalize().as_tuple()
-    ds = "".join(map(str, digits))
-    point = len(ds) + int(exp)  # position of the decimal point
-    e = point - 1
-    neg = "-" if sign else ""
-    if e < -4 or e >= 6:
-        mantissa = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
-        return f"{neg}{mantissa}e{'-' if e < 0 else '+'}{abs(e):02d}"
-    if point <= 0:
-        return f"{neg}0.{'0' * -point}{ds}"
-    if point >= len(ds):
-        return neg + ds + "0" * (point - len(ds))
-    return f"{neg}{ds[:point]}.{ds[point:]}"
-
-
 def _tostring(frozen: tuple) -> str:
     """value.ToString."""
     kind, payload = frozen
     if kind == _STR:
         return go_quote(payload)
     if kind == _NUM:
-        return _go_float(payload) if isinstance(payload, float) else str(payload)
+        return go_float(payload) if isinstance(payload, float) else str(payload)
     if kind == _BOOL:
         return "true" if payload else "false"
     if kind == _NULL:
@@ -1256,7 +1233,7 @@ def _go_sharp_v(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return _go_float(value)
+        return go_float(value)
     if isinstance(value, str):
         return go_quote(value)
     if isinstance(value, list):
@@ -1274,7 +1251,7 @@ def _go_plain_v(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return _go_float(value)
+        return go_float(value)
     if isinstance(value, (int, str)):
         return str(value)
     if isinstance(value, list):
