@@ -1314,6 +1314,35 @@ def test_sqlite_reads_see_every_write_of_another_store_at_once(sqlite_stores):
                         store.get(key(name))
 
 
+READ_WHILE_OTHERS_OPEN = """
+import sys, time
+from apiserver.storage import new_store
+store = new_store("sqlite", sys.argv[1])
+store.create("/registry/configmaps/default/x", b"v")
+print("ready", flush=True)
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    assert store.get("/registry/configmaps/default/x").value == b"v"
+store.close()
+print("done", flush=True)
+"""
+
+
+def test_sqlite_process_reading_from_its_cache_survives_others_opening_the_file(db_path):
+    """The row cache maps the -shm file; if that ever dropped SQLite's locks on it, the next process to open
+    the database would truncate the file under the map and the reader would die of SIGBUS."""
+    reader = subprocess.Popen([sys.executable, "-c", READ_WHILE_OTHERS_OPEN, db_path], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert reader.stdout.readline().strip() == "ready"
+    for _ in range(5):
+        other = new_store("sqlite", db_path)
+        assert other.get("/registry/configmaps/default/x").value == b"v"
+        other.close()
+        time.sleep(0.1)
+    out, err = reader.communicate(timeout=20)
+    assert reader.returncode == 0 and out.strip() == "done", (reader.returncode, err)
+
+
 def test_sqlite_repeated_reads_come_from_memory(sqlite_stores):
     store = sqlite_stores()
     rev = store.create(key("x"), b"v")

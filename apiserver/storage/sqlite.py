@@ -65,12 +65,19 @@ class RowCache:
     process wrote is kept only when its commit moved the change counter by exactly one from the header the
     rows were current under (no one else committed in between). Any other change empties the cache: it is
     always safe to forget.
+
+    The descriptors of the -shm file (ours, and the one the map holds) stay open until SQLite's connections
+    are closed: closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+    included, and another process that then finds the -shm file unlocked truncates it, which turns any read
+    of a map of it into SIGBUS.
     """
 
     MISS = object()
 
-    def __init__(self, shm: mmap.mmap, max_bytes: int = CACHE_BYTES):
+    def __init__(self, fd: int, shm: mmap.mmap, max_bytes: int = CACHE_BYTES):
+        self._fd = fd
         self._shm = shm
+        self._closed = False
         self._rows: Dict[str, Optional[Row]] = {}
         self._bytes = 0
         self._max_bytes = max_bytes
@@ -85,26 +92,28 @@ class RowCache:
         except OSError:
             return None
         try:
-            if os.fstat(fd).st_size < WAL_INDEX_HEADER:
-                return None
-            return cls(mmap.mmap(fd, WAL_INDEX_HEADER, mmap.MAP_SHARED, mmap.PROT_READ))
+            if os.fstat(fd).st_size >= WAL_INDEX_HEADER:
+                return cls(fd, mmap.mmap(fd, WAL_INDEX_HEADER, mmap.MAP_SHARED, mmap.PROT_READ))
         except (OSError, ValueError):
-            return None
-        finally:
-            os.close(fd)
+            pass
+        # Not usable, but still not closed: the store's connections are open (see the class docstring). One
+        # descriptor is kept for the process's life at worst.
+        return None
 
     def header(self) -> bytes:
-        return self._shm[:WAL_INDEX_HEADER]
+        return b"" if self._closed else self._shm[:WAL_INDEX_HEADER]
 
     def get(self, key: str):
         """The key's newest row (None: no rows), or MISS."""
-        if self._shm[:WAL_INDEX_HEADER] != self._header:
+        if self._closed or self._shm[:WAL_INDEX_HEADER] != self._header:
             return self.MISS
         return self._rows.get(key, self.MISS)
 
     def read(self, key: str, row, before: bytes):
         """``row`` was read from the database after the header read ``before``."""
         with self._lock:
+            if self._closed:
+                return
             now = self._shm[:WAL_INDEX_HEADER]
             if now != before:
                 return   # something committed during the read: which state the row is from is unknown
@@ -116,6 +125,8 @@ class RowCache:
         """This process committed ``row``, its key's newest row, in one transaction that began after the header
         read ``before``."""
         with self._lock:
+            if self._closed:
+                return
             now = self._shm[:WAL_INDEX_HEADER]
             if before != self._header or _change_counter(now) != (_change_counter(before) + 1) & 0xFFFFFFFF:
                 self._clear(now)   # another commit came first or in between: what else changed is unknown
@@ -127,10 +138,17 @@ class RowCache:
         with self._lock:
             self._clear(b"")
 
-    def close(self):
+    def disable(self):
+        """No more reads of the map (before the store's connections close)."""
         with self._lock:
+            self._closed = True
             self._clear(b"")
-            self._shm.close()
+
+    def close(self):
+        """Unmap and close: only once SQLite's connections to the database are closed."""
+        self.disable()
+        self._shm.close()
+        os.close(self._fd)
 
     def _clear(self, header: bytes):
         self._rows = {}
@@ -333,11 +351,13 @@ class SQLiteStore(LogStore):
             return
         super().close()
         if self._cache is not None:
-            self._cache.close()   # before the connections: the map must not outlive them
+            self._cache.disable()
         with self._write_lock:
             self._writer.close()
         while self._readers:
             self._readers.pop().close()
+        if self._cache is not None:
+            self._cache.close()   # only now: closing its descriptors would drop SQLite's locks on the -shm file
 
 
 def _current(conn: sqlite3.Connection) -> int:
