@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Deque, Dict, List, Optional
+from typing import Deque, List, Optional
 
 from apiserver import logs
 from apiserver.storage.etcdclient import (
@@ -33,7 +33,6 @@ from apiserver.storage.interface import (
     ADDED,
     DELETED,
     MODIFIED,
-    PROGRESS,
     AlreadyExistsError,
     CompactedError,
     Event,
@@ -48,7 +47,7 @@ from apiserver.storage.interface import (
     UnavailableError,
     Watcher,
 )
-from apiserver.storage.watch import _Watcher
+from apiserver.storage.watch import WatcherSet
 
 log = logs.get_logger(__name__)
 
@@ -367,35 +366,26 @@ def _int(value) -> int:
         return 0
 
 
-class EtcdDispatcher:
+class EtcdDispatcher(WatcherSet):
     """One etcd watch stream over the whole key space, fanned out to watchers by key prefix."""
 
     def __init__(self, store: EtcdStore, start: int, buffer_size: int, progress_interval: float, history: int):
+        super().__init__(buffer_size, start)
         self.store = store
         self.client = store.client
-        self.buffer_size = buffer_size
         self.progress_interval = progress_interval
         self.history = history
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._watchers: Dict[str, List[_Watcher]] = {}
         self._ring: Deque[Event] = collections.deque()   # every event in (floor, dispatched], oldest first
         self._ring_bytes = 0
         self._floor = start
-        self._dispatched = start
         self._written = start     # the newest revision this store's own writes got
         self._last_event = time.monotonic()
-        self._closed = False
         self._stream = None
         self._progress_wake = threading.Event()
         self._reader = threading.Thread(target=self._run, name="etcd-watch", daemon=True)
         self._ticker = threading.Thread(target=self._progress_loop, name="etcd-watch-progress", daemon=True)
         self._reader.start()
         self._ticker.start()
-
-    @property
-    def dispatched(self) -> int:
-        return self._dispatched
 
     def wake(self, revision: Optional[int] = None, progress: bool = False):
         """A write of this store landed at ``revision``: a watch "from now" starts after it. ``progress`` (a
@@ -405,11 +395,6 @@ class EtcdDispatcher:
             if not progress:
                 return
         self._progress_wake.set()
-
-    def wait_for(self, revision: int, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._dispatched >= revision or self._closed, timeout) \
-                and self._dispatched >= revision
 
     # -- watchers
 
@@ -433,19 +418,6 @@ class EtcdDispatcher:
             caught_up = self._catch_up(prefix, from_revision, upto)
             target = upto
         raise UnavailableError("watch could not catch up with etcd")
-
-    def _add(self, prefix: str, after: int, history: List[Event]) -> _Watcher:
-        watcher = _Watcher(self, prefix, after, history, self.buffer_size)
-        self._watchers.setdefault(prefix, []).append(watcher)
-        return watcher
-
-    def remove(self, watcher: _Watcher):
-        with self._lock:
-            group = self._watchers.get(watcher.prefix)
-            if group and watcher in group:
-                group.remove(watcher)
-                if not group:
-                    del self._watchers[watcher.prefix]
 
     def _catch_up(self, prefix: str, after: int, upto: int) -> List[Event]:
         """Events under ``prefix`` in (after, upto] from a stream of their own (older than the ring)."""
@@ -599,25 +571,11 @@ class EtcdDispatcher:
         self._ring_bytes -= len(event.value) + len(event.prev_value or b"")
         return event
 
-    def _fan_out(self, events: List[Event]):
-        for prefix, watchers in list(self._watchers.items()):
-            matching = [e for e in events if e.key.startswith(prefix)]
-            if not matching:
-                continue
-            for watcher in list(watchers):
-                batch = matching if matching[0].revision > watcher.after else \
-                    [e for e in matching if e.revision > watcher.after]
-                if batch and not watcher.deliver(batch):
-                    watchers.remove(watcher)
-            if not watchers:
-                self._watchers.pop(prefix, None)
-
     def _compacted_away(self, compacted: int):
         """The stream's start was compacted (it was down a long time): watchers relist, the stream restarts."""
         self.store.note_compacted(compacted)
         with self._lock:
-            watchers = [w for group in self._watchers.values() for w in group]
-            self._watchers.clear()
+            watchers = self._take_all()
             self._ring.clear()
             self._ring_bytes = 0
             self._dispatched = max(self._dispatched, compacted - 1)
@@ -652,21 +610,9 @@ class EtcdDispatcher:
             if periodic:
                 last_progress = now
 
-    def _send_progress(self, everyone: bool):
-        with self._lock:
-            revision = self._dispatched
-            for watchers in self._watchers.values():
-                for watcher in watchers:
-                    if everyone or watcher.progress_requested:
-                        watcher.progress_requested = False
-                        watcher.deliver([Event(PROGRESS, "", b"", max(revision, watcher.after))])
-
     def close(self):
         with self._lock:
-            self._closed = True
-            watchers = [w for group in self._watchers.values() for w in group]
-            self._watchers.clear()
-            self._cond.notify_all()
+            watchers = self._take_all(closing=True)
         self._progress_wake.set()
         stream = self._stream
         if stream is not None:

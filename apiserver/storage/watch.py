@@ -30,7 +30,7 @@ class _Watcher(Watcher):
     __slots__ = ("prefix", "after", "_dispatcher", "_cond", "_events", "_error", "_stopped", "progress_requested",
                  "_limit", "_history", "on_ready")
 
-    def __init__(self, dispatcher: Dispatcher, prefix: str, after: int, history: List[Event], limit: int):
+    def __init__(self, dispatcher: WatcherSet, prefix: str, after: int, history: List[Event], limit: int):
         self.prefix = prefix
         self.after = after              # live events at or below this revision came from history
         self._dispatcher = dispatcher
@@ -99,32 +99,98 @@ class _Watcher(Watcher):
         self._dispatcher.remove(self)
 
 
-class Dispatcher:
+class WatcherSet:
+    """Watchers by key prefix, and what every dispatcher does with them: add and remove, fan events out in
+    revision order, progress notes, wait for a revision, end them all. A subclass finds the events (the log of an
+    embedded store, an etcd watch stream) and calls ``_fan_out`` with ``_lock`` held."""
+
+    def __init__(self, buffer_size: int, dispatched: int):
+        self.buffer_size = buffer_size
+        self._lock = threading.Lock()                # watchers and the dispatched revision
+        self._cond = threading.Condition(self._lock)
+        self._watchers: Dict[str, List[_Watcher]] = {}
+        self._dispatched = dispatched
+        self._closed = False
+
+    @property
+    def dispatched(self) -> int:
+        return self._dispatched
+
+    def wake(self, revision: Optional[int] = None, progress: bool = False):
+        raise NotImplementedError
+
+    def wait_for(self, revision: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._dispatched >= revision or self._closed, timeout) \
+                and self._dispatched >= revision
+
+    def _add(self, prefix: str, after: int, history: List[Event]) -> _Watcher:
+        """A new watcher (``_lock`` held): ``history`` first, then live events after ``after``."""
+        watcher = _Watcher(self, prefix, after, history, self.buffer_size)
+        self._watchers.setdefault(prefix, []).append(watcher)
+        return watcher
+
+    def remove(self, watcher: _Watcher):
+        with self._lock:
+            group = self._watchers.get(watcher.prefix)
+            if group and watcher in group:
+                group.remove(watcher)
+                if not group:
+                    del self._watchers[watcher.prefix]
+
+    def _fan_out(self, events: List[Event]):
+        """Hand ``events`` (revision order, ``_lock`` held) to each watcher whose prefix they are under; a
+        watcher too far behind is dropped (it has failed with WatchTooSlowError)."""
+        for prefix, watchers in list(self._watchers.items()):
+            matching = [e for e in events if e.key.startswith(prefix)]
+            if not matching:
+                continue
+            for watcher in list(watchers):
+                batch = matching if matching[0].revision > watcher.after else \
+                    [e for e in matching if e.revision > watcher.after]
+                if batch and not watcher.deliver(batch):
+                    watchers.remove(watcher)
+                    log.info("watcher closed: too slow", prefix=prefix)
+            if not watchers:
+                self._watchers.pop(prefix, None)
+
+    def _send_progress(self, everyone: bool):
+        """A progress note at the dispatched revision to every watcher, or to those that asked for one."""
+        with self._lock:
+            revision = self._dispatched
+            for watchers in self._watchers.values():
+                for watcher in watchers:
+                    if everyone or watcher.progress_requested:
+                        watcher.progress_requested = False
+                        watcher.deliver([Event(PROGRESS, "", b"", max(revision, watcher.after))])
+
+    def _take_all(self, closing: bool = False) -> List[_Watcher]:
+        """Every watcher, no longer registered (``_lock`` held); the caller fails them outside the lock."""
+        if closing:
+            self._closed = True
+            self._cond.notify_all()
+        watchers = [w for group in self._watchers.values() for w in group]
+        self._watchers.clear()
+        return watchers
+
+
+class Dispatcher(WatcherSet):
     """Reads the store's log in revision order and fans events out to watchers by key prefix."""
 
     def __init__(self, source, buffer_size: int = 1000, progress_interval: float = 5.0,
                  poll_interval: Optional[float] = None, name: str = "storage"):
+        super().__init__(buffer_size, source.current_revision())
         self.source = source
-        self.buffer_size = buffer_size
         self.progress_interval = progress_interval
         self.poll_interval = poll_interval
-        self._lock = threading.Lock()                # watchers and the dispatched revision
-        self._cond = threading.Condition(self._lock)
         self._wake = threading.Event()
-        self._watchers: Dict[str, List[_Watcher]] = {}
-        self._dispatched = source.current_revision()
         self._hint = 0          # the newest revision a writer in this process reported
         # Events writers in this process recorded, by revision: dispatched without reading them back. Writers
         # add (under the store's write lock), the dispatcher thread pops; single dict operations need no lock.
         self._local: Dict[int, Event] = {}
         self._progress_wanted = False
-        self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"{name}-watch-dispatcher", daemon=True)
         self._thread.start()
-
-    @property
-    def dispatched(self) -> int:
-        return self._dispatched
 
     def wake(self, revision: Optional[int] = None, progress: bool = False):
         """Dispatch soon; a writer in this process passes the revision it wrote, which spares a read. A progress
@@ -166,29 +232,11 @@ class Dispatcher:
                 after = from_revision
                 history = self.source.events(from_revision, self._dispatched, prefix) \
                     if from_revision < self._dispatched else []
-            watcher = _Watcher(self, prefix, max(after, self._dispatched), history, self.buffer_size)
-            self._watchers.setdefault(prefix, []).append(watcher)
-            return watcher
-
-    def remove(self, watcher: _Watcher):
-        with self._lock:
-            group = self._watchers.get(watcher.prefix)
-            if group and watcher in group:
-                group.remove(watcher)
-                if not group:
-                    del self._watchers[watcher.prefix]
-
-    def wait_for(self, revision: int, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._dispatched >= revision or self._closed, timeout) \
-                and self._dispatched >= revision
+            return self._add(prefix, max(after, self._dispatched), history)
 
     def close(self):
         with self._lock:
-            self._closed = True
-            watchers = [w for group in self._watchers.values() for w in group]
-            self._watchers.clear()
-            self._cond.notify_all()
+            watchers = self._take_all(closing=True)
         self._wake.set()
         for watcher in watchers:
             watcher.fail(UnavailableError("storage is closed"))
@@ -257,31 +305,7 @@ class Dispatcher:
 
     def _expire_all(self, error: Exception):
         with self._lock:
-            watchers = [w for group in self._watchers.values() for w in group]
-            self._watchers.clear()
+            watchers = self._take_all()
         for watcher in watchers:
             watcher.fail(error)
         log.warning("watchers expired: history they needed was compacted", count=len(watchers))
-
-    def _fan_out(self, events: List[Event]):
-        for prefix, watchers in list(self._watchers.items()):
-            matching = [e for e in events if e.key.startswith(prefix)]
-            if not matching:
-                continue
-            for watcher in list(watchers):
-                batch = matching if matching[0].revision > watcher.after else \
-                    [e for e in matching if e.revision > watcher.after]
-                if batch and not watcher.deliver(batch):
-                    watchers.remove(watcher)
-                    log.info("watcher closed: too slow", prefix=prefix)
-            if not watchers:
-                self._watchers.pop(prefix, None)
-
-    def _send_progress(self, everyone: bool):
-        with self._lock:
-            revision = self._dispatched
-            for watchers in self._watchers.values():
-                for watcher in watchers:
-                    if everyone or watcher.progress_requested:
-                        watcher.progress_requested = False
-                        watcher.deliver([Event(PROGRESS, "", b"", max(revision, watcher.after))])
