@@ -81,7 +81,11 @@ def collect(watcher, revision, timeout=20.0):
     return events
 
 
-def member_of_stream(store, cluster):
+def member_of_stream(store, cluster, timeout=10.0):
+    """The member serving the store's watch stream (which its thread opens soon after the store starts)."""
+    deadline = time.monotonic() + timeout
+    while store._dispatcher._stream is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     stream = store._dispatcher._stream
     assert stream is not None, "the store has no watch stream"
     return [m.client_url for m in cluster.members].index(stream.endpoint.url)
