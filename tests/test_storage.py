@@ -1317,26 +1317,34 @@ def test_sqlite_reads_see_every_write_of_another_store_at_once(sqlite_stores):
 READ_WHILE_OTHERS_OPEN = """
 import sys, time
 from apiserver.storage import new_store
-store = new_store("sqlite", sys.argv[1])
+first = new_store("sqlite", sys.argv[1])
+store = new_store("sqlite", sys.argv[1])        # two stores of one process on the file; one closes
 store.create("/registry/configmaps/default/x", b"v")
+first.close()
 print("ready", flush=True)
 end = time.monotonic() + 3
+n = 0
 while time.monotonic() < end:
-    assert store.get("/registry/configmaps/default/x").value == b"v"
+    assert store.get("/registry/configmaps/default/x").value == b"v"     # from the map and the cache
+    n += 1
+    store.guaranteed_update("/registry/configmaps/default/n", lambda cur: b"%d" % n, ignore_not_found=True)
+    assert [kv.key for kv in store.list("/registry/configmaps/default/").items][-1].endswith("/x")
 store.close()
 print("done", flush=True)
 """
 
 
 def test_sqlite_process_reading_from_its_cache_survives_others_opening_the_file(db_path):
-    """The row cache maps the -shm file; if that ever dropped SQLite's locks on it, the next process to open
-    the database would truncate the file under the map and the reader would die of SIGBUS."""
+    """The row cache maps the -shm file; if that ever dropped SQLite's locks on it (closing any descriptor of
+    the file does, also when another store of the process closes), the next process to open the database would
+    truncate the file under the map and the reader would die of SIGBUS."""
     reader = subprocess.Popen([sys.executable, "-c", READ_WHILE_OTHERS_OPEN, db_path], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=ROOT))
     assert reader.stdout.readline().strip() == "ready"
-    for _ in range(5):
+    for i in range(5):
         other = new_store("sqlite", db_path)
         assert other.get("/registry/configmaps/default/x").value == b"v"
+        other.create(f"/registry/configmaps/default/o{i}", b"o")
         other.close()
         time.sleep(0.1)
     out, err = reader.communicate(timeout=20)

@@ -15,13 +15,14 @@ process has written since its rows were current: see there why that check costs 
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import sqlite3
 import struct
 import threading
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from apiserver import logs
 from apiserver.storage.interface import Event, UnavailableError, prefix_end
@@ -66,17 +67,14 @@ class RowCache:
     rows were current under (no one else committed in between). Any other change empties the cache: it is
     always safe to forget.
 
-    The descriptors of the -shm file (ours, and the one the map holds) stay open until SQLite's connections
-    are closed: closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
-    included, and another process that then finds the -shm file unlocked truncates it, which turns any read
-    of a map of it into SIGBUS.
+    The map comes from ``SHM_MAPS``, which keeps it open while any store of this process uses the file.
     """
 
     MISS = object()
 
-    def __init__(self, fd: int, shm: mmap.mmap, max_bytes: int = CACHE_BYTES):
-        self._fd = fd
+    def __init__(self, shm: mmap.mmap, release: Callable[[], None], max_bytes: int = CACHE_BYTES):
         self._shm = shm
+        self._release = release
         self._closed = False
         self._rows: Dict[str, Optional[Row]] = {}
         self._bytes = 0
@@ -87,18 +85,11 @@ class RowCache:
     @classmethod
     def open(cls, db_path: str) -> Optional[RowCache]:
         """A cache over ``db_path``'s -shm file, or None where it cannot be mapped (then nothing is cached)."""
-        try:
-            fd = os.open(db_path + "-shm", os.O_RDONLY)
-        except OSError:
+        found = SHM_MAPS.acquire(db_path + "-shm")
+        if found is None:
             return None
-        try:
-            if os.fstat(fd).st_size >= WAL_INDEX_HEADER:
-                return cls(fd, mmap.mmap(fd, WAL_INDEX_HEADER, mmap.MAP_SHARED, mmap.PROT_READ))
-        except (OSError, ValueError):
-            pass
-        # Not usable, but still not closed: the store's connections are open (see the class docstring). One
-        # descriptor is kept for the process's life at worst.
-        return None
+        shm, release = found
+        return cls(shm, release)
 
     def header(self) -> bytes:
         return b"" if self._closed else self._shm[:WAL_INDEX_HEADER]
@@ -145,10 +136,9 @@ class RowCache:
             self._clear(b"")
 
     def close(self):
-        """Unmap and close: only once SQLite's connections to the database are closed."""
+        """Give the map back: only once this store's SQLite connections are closed."""
         self.disable()
-        self._shm.close()
-        os.close(self._fd)
+        self._release()
 
     def _clear(self, header: bytes):
         self._rows = {}
@@ -161,6 +151,57 @@ class RowCache:
         self._rows[key] = row
         if self._bytes > self._max_bytes:
             self._clear(self._header)
+
+
+class SharedMaps:
+    """Read-only maps of the first bytes of -shm files: one per file in this process, unmapped and closed when
+    the last store using it gives it back.
+
+    Process-wide on purpose, like the POSIX locks it protects: closing any descriptor of a file drops every
+    lock this process holds on that file, SQLite's included, whichever store's connection took them. Another
+    process that then finds the -shm file unlocked truncates it, and the next read of any map of it is a
+    SIGBUS. So a descriptor is closed only when no store of this process has the database open any more.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._maps: Dict[Tuple[int, int], list] = {}    # (device, inode) -> [fd, map, users]
+
+    def acquire(self, path: str) -> Optional[Tuple[mmap.mmap, Callable[[], None]]]:
+        """The map of ``path`` and the function that gives it back, or None if it cannot be mapped."""
+        with self._lock:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
+            key = (st.st_dev, st.st_ino)
+            entry = self._maps.get(key)
+            if entry is None:
+                if st.st_size < WAL_INDEX_HEADER:
+                    return None
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError:
+                    return None
+                try:
+                    shm = mmap.mmap(fd, WAL_INDEX_HEADER, mmap.MAP_SHARED, mmap.PROT_READ)
+                except (OSError, ValueError):
+                    return None   # the descriptor stays open: closing it could drop SQLite's locks
+                entry = self._maps[key] = [fd, shm, 0]
+            entry[2] += 1
+            return entry[1], functools.partial(self._release, key)
+
+    def _release(self, key: Tuple[int, int]):
+        with self._lock:
+            entry = self._maps[key]
+            entry[2] -= 1
+            if entry[2] == 0:
+                del self._maps[key]
+                entry[1].close()
+                os.close(entry[0])
+
+
+SHM_MAPS = SharedMaps()
 
 
 def _change_counter(header: bytes) -> int:
