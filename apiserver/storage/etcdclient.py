@@ -1,4 +1,4 @@
-"""A client of etcd's v3 JSON gateway (``/v3/kv/*``, ``/v3/watch``, ``/v3/maintenance/status``) over http.client.
+"""A client of etcd's v3 JSON gateway (``/v3/kv/*``, ``/v3/watch``, ``/v3/maintenance/status``) over HTTP/1.1.
 
 Keep-alive connections are pooled per member and reused from any thread. A request goes to the preferred
 member; on a connection error or an "unavailable" answer it moves on to the next, until its deadline. Writes
@@ -16,7 +16,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from apiserver.storage.interface import UnavailableError
@@ -61,6 +61,123 @@ class AmbiguousError(UnavailableError):
     """A write was sent but no answer came: it may or may not have been applied."""
 
 
+class ProtocolError(ConnectionError):
+    """An answer that is not the HTTP/1.1 a gateway sends."""
+
+
+class GatewayConnection:
+    """One keep-alive HTTP/1.1 connection to a member for unary JSON calls: each request leaves in one write and
+    its answer usually arrives in one read. http.client parses every answer's headers with the email package and
+    builds a reader per response; on the path of every storage call that cost more than the call itself."""
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+        self.sock: Optional[socket.socket] = None
+        self._head = f"Host: {endpoint.host}:{endpoint.port}\r\nContent-Type: application/json\r\n"
+
+    def connect(self, timeout: float):
+        self.sock = self.endpoint.raw_socket(timeout)
+
+    def send(self, path: str, data: bytes, timeout: float):
+        """POST ``data`` to ``path``; ``receive`` reads the answer."""
+        sock = self.sock
+        if sock is None:
+            raise ConnectionError("not connected")
+        sock.settimeout(timeout)
+        sock.sendall(f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
+
+    def receive(self) -> Tuple[int, bytes]:
+        """The answer: (status, body). http.client.RemoteDisconnected when the member had closed the connection
+        before answering (a pooled connection gone stale), OSError or ProtocolError otherwise."""
+        sock = self.sock
+        if sock is None:
+            raise ConnectionError("not connected")
+        buf = b""
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            chunk = sock.recv(65536)
+            if not chunk:
+                if not buf:
+                    raise http.client.RemoteDisconnected("etcd closed the connection without an answer")
+                raise ProtocolError("etcd closed the connection in the middle of an answer")
+            buf += chunk
+            if len(buf) > 65536 and buf.find(b"\r\n\r\n") < 0:
+                raise ProtocolError("answer headers too long")
+        lines = buf[:end].decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise ProtocolError(f"not an HTTP answer: {lines[0][:80]!r}")
+        status = int(parts[1])
+        length = None
+        chunked = close = False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value.strip())
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value.lower()
+            elif name == "connection":
+                close = "close" in value.lower()
+        rest = buf[end + 4:]
+        if chunked:
+            body = self._read_chunked(rest)
+        elif length is not None:
+            while len(rest) < length:
+                chunk = sock.recv(max(65536, length - len(rest)))
+                if not chunk:
+                    raise ProtocolError("etcd closed the connection in the middle of an answer")
+                rest += chunk
+            body = rest[:length]
+        else:   # no length: the body ends with the connection
+            close = True
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+            body = rest
+        if close:
+            self.close()
+        return status, body
+
+    def _read_chunked(self, buf: bytes) -> bytes:
+        body = []
+        while True:
+            line_end = buf.find(b"\r\n")
+            while line_end < 0:
+                buf += self._recv()
+                line_end = buf.find(b"\r\n")
+            try:
+                size = int(buf[:line_end].split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise ProtocolError("bad chunk size") from None
+            need = line_end + 2 + size + 2
+            while len(buf) < need:
+                buf += self._recv()
+            if size == 0:
+                # trailers, if any, end with an empty line: this gateway sends none
+                return b"".join(body)
+            body.append(buf[line_end + 2:line_end + 2 + size])
+            buf = buf[need:]
+
+    def _recv(self) -> bytes:
+        chunk = self.sock.recv(65536) if self.sock is not None else b""
+        if not chunk:
+            raise ProtocolError("etcd closed the connection in the middle of an answer")
+        return chunk
+
+    def close(self):
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
 class Endpoint:
     def __init__(self, url: str, context: Optional[ssl.SSLContext]):
         parts = urlsplit(url if "://" in url else "https://" + url)
@@ -69,24 +186,19 @@ class Endpoint:
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 2379
         self.context = context if self.https else None
-        self._idle: List[http.client.HTTPConnection] = []
+        self._idle: List[GatewayConnection] = []
         self._lock = threading.Lock()
 
-    def connect(self, timeout: float) -> http.client.HTTPConnection:
-        if self.https:
-            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.context)
-        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-
-    def take(self, timeout: float):
+    def take(self) -> Tuple[GatewayConnection, bool]:
+        """An idle pooled connection (reused=True) or a new, not yet connected one."""
         with self._lock:
             if self._idle:
-                conn = self._idle.pop()
-                if conn.sock is not None:
-                    conn.sock.settimeout(timeout)
-                return conn, True
-        return self.connect(timeout), False
+                return self._idle.pop(), True
+        return GatewayConnection(self), False
 
-    def give(self, conn: http.client.HTTPConnection):
+    def give(self, conn: GatewayConnection):
+        if conn.sock is None:
+            return
         with self._lock:
             if len(self._idle) < POOL_SIZE:
                 self._idle.append(conn)
@@ -101,6 +213,7 @@ class Endpoint:
 
     def raw_socket(self, timeout: float) -> socket.socket:
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.https:
             sock = self.context.wrap_socket(sock, server_hostname=self.host)
         return sock
@@ -174,17 +287,13 @@ class EtcdClient:
                 reused = False
                 conn = None
                 try:
-                    conn, reused = endpoint.take(min(left, self.dial_timeout))
+                    conn, reused = endpoint.take()
                     if conn.sock is None:
-                        conn.timeout = min(left, self.dial_timeout)
-                        conn.connect()
-                    conn.sock.settimeout(min(left, self.attempt_timeout))
-                    conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+                        conn.connect(min(left, self.dial_timeout))
+                    conn.send(path, data, min(left, self.attempt_timeout))
                     sent = True
-                    resp = conn.getresponse()
-                    raw = resp.read()
-                    status = resp.status
-                except (OSError, http.client.HTTPException, ssl.SSLError) as err:
+                    status, raw = conn.receive()
+                except (OSError, ssl.SSLError, ValueError) as err:
                     if conn is not None:
                         conn.close()
                     last = err
