@@ -125,12 +125,10 @@ class GatewayConnection:
         if chunked:
             body = self._read_chunked(rest)
         elif length is not None:
-            while len(rest) < length:
-                chunk = sock.recv(max(65536, length - len(rest)))
-                if not chunk:
-                    raise ProtocolError("etcd closed the connection in the middle of an answer")
-                rest += chunk
-            body = rest[:length]
+            got = bytearray(rest)
+            while len(got) < length:
+                got += self._recv(length - len(got))
+            body = bytes(got[:length])
         else:   # no length: the body ends with the connection
             close = True
             while True:
@@ -143,28 +141,29 @@ class GatewayConnection:
             self.close()
         return status, body
 
-    def _read_chunked(self, buf: bytes) -> bytes:
-        body = []
+    def _read_chunked(self, first: bytes) -> bytes:
+        buf = bytearray(first)   # appended to and consumed from the front: no copy of everything per read
+        body = bytearray()
         while True:
             line_end = buf.find(b"\r\n")
             while line_end < 0:
                 buf += self._recv()
                 line_end = buf.find(b"\r\n")
             try:
-                size = int(buf[:line_end].split(b";")[0].strip() or b"0", 16)
+                size = int(bytes(buf[:line_end]).split(b";")[0].strip() or b"0", 16)
             except ValueError:
                 raise ProtocolError("bad chunk size") from None
             need = line_end + 2 + size + 2
             while len(buf) < need:
-                buf += self._recv()
+                buf += self._recv(need - len(buf))
             if size == 0:
                 # trailers, if any, end with an empty line: this gateway sends none
-                return b"".join(body)
-            body.append(buf[line_end + 2:line_end + 2 + size])
-            buf = buf[need:]
+                return bytes(body)
+            body += buf[line_end + 2:line_end + 2 + size]
+            del buf[:need]
 
-    def _recv(self) -> bytes:
-        chunk = self.sock.recv(65536) if self.sock is not None else b""
+    def _recv(self, wanted: int = 65536) -> bytes:
+        chunk = self.sock.recv(min(max(wanted, 65536), 1 << 20)) if self.sock is not None else b""
         if not chunk:
             raise ProtocolError("etcd closed the connection in the middle of an answer")
         return chunk
