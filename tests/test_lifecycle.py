@@ -52,6 +52,26 @@ def test_signal_handler_takes_no_lock_the_main_thread_may_hold():
     assert result.returncode == 0, result.stderr
 
 
+SIGNAL_TO_ANOTHER_THREAD = """
+import signal, sys, threading, time
+from apiserver.server.signals import SignalHandler
+stop = SignalHandler().install()
+worker = threading.Thread(target=time.sleep, args=(30,), daemon=True)
+worker.start()
+threading.Timer(0.3, lambda: signal.pthread_kill(worker.ident, signal.SIGTERM)).start()
+start = time.monotonic()
+sys.exit(0 if stop.wait(10) and time.monotonic() - start < 5 else 3)
+"""
+
+
+def test_a_signal_delivered_to_another_thread_stops_a_main_thread_that_is_waiting():
+    # The kernel may hand a process's signal to any thread; Python's handlers wait for the main thread, which
+    # is blocked in stop.wait() and would not see it.
+    result = subprocess.run([sys.executable, "-c", SIGNAL_TO_ANOTHER_THREAD], timeout=30, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize("grace", ["0s", "5s"])
 def test_watch_streams_end_cleanly_on_shutdown(make_server, grace):
     srv = make_server(f"--shutdown-watch-termination-grace-period={grace}")
