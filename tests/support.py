@@ -12,6 +12,7 @@ import time
 from typing import Callable, Dict, Optional
 
 from apiserver import app, cli, pki
+from apiserver.testing import exchange
 
 
 class ServerThread:
@@ -91,21 +92,12 @@ class ServerThread:
     def request(self, method: str, path: str, body=None, headers: Optional[dict] = None, cert: bool = True,
                 token: str = "", conn: Optional[http.client.HTTPSConnection] = None, **kw):
         """One request; returns (status, headers, body bytes)."""
-        own = conn is None
-        conn = conn or self.connection(cert, **kw)
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.headers, resp.read()
-        finally:
-            if own:
-                conn.close()
+        if conn is not None:
+            return exchange(conn, method, path, body, headers)
+        return exchange(self.connection(cert, **kw), method, path, body, headers, close=True)
 
     def get_json(self, path: str, **kw):
         code, headers, body = self.request("GET", path, **kw)

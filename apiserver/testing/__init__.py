@@ -27,7 +27,7 @@ from apiserver import app, cli, pki
 from apiserver.auth.authentication import UserInfo
 from apiserver.storage import interface as st
 
-__all__ = ["KubeAPIServer", "RequestLine", "Snapshot", "User", "KEY_CACHE"]
+__all__ = ["KubeAPIServer", "RequestLine", "Snapshot", "User", "KEY_CACHE", "exchange"]
 
 # Never restored: they belong to the running server (leader election, identity and master leases), and writing
 # an older renewal back would make its own controllers fight over them.
@@ -126,6 +126,23 @@ class Snapshot:
 
     def __len__(self):
         return len(self.values)
+
+
+def exchange(conn: http.client.HTTPConnection, method: str, path: str, body=None, headers: Optional[dict] = None,
+             close: bool = False):
+    """One request on ``conn`` (a dict or list body goes as JSON); returns (status, headers, body bytes).
+    ``close`` closes the connection afterwards."""
+    headers = dict(headers or {})
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        if close:
+            conn.close()
 
 
 class KubeAPIServer:
@@ -302,19 +319,9 @@ class KubeAPIServer:
     def request(self, method: str, path: str, body=None, user: Optional[User] = None,
                 conn: Optional[http.client.HTTPSConnection] = None, headers: Optional[dict] = None):
         """One request as ``user`` (default: the admin); returns (status, headers, body bytes)."""
-        own = conn is None
-        conn = conn or self.connection(user)
-        headers = dict(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.headers, resp.read()
-        finally:
-            if own:
-                conn.close()
+        if conn is not None:
+            return exchange(conn, method, path, body, headers)
+        return exchange(self.connection(user), method, path, body, headers, close=True)
 
     # -- namespaces
 
