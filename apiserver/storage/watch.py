@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from abc import ABC, abstractmethod
 from typing import Dict, List, Optional
 
 from apiserver import logs
@@ -99,7 +100,7 @@ class _Watcher(Watcher):
         self._dispatcher.remove(self)
 
 
-class WatcherSet:
+class WatcherSet(ABC):
     """Watchers by key prefix, and what every dispatcher does with them: add and remove, fan events out in
     revision order, progress notes, wait for a revision, end them all. A subclass finds the events (the log of an
     embedded store, an etcd watch stream) and calls ``_fan_out`` with ``_lock`` held."""
@@ -116,8 +117,9 @@ class WatcherSet:
     def dispatched(self) -> int:
         return self._dispatched
 
+    @abstractmethod
     def wake(self, revision: Optional[int] = None, progress: bool = False):
-        raise NotImplementedError
+        """A writer of this store reached ``revision``, or a watcher asked for progress (``progress``)."""
 
     def wait_for(self, revision: int, timeout: float) -> bool:
         with self._cond:
