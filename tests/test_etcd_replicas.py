@@ -19,11 +19,11 @@ from test_replicas import (
     ENDPOINT_TTL,
     LEASE_DURATION,
     RETRY_PERIOD,
-    Replica,
     delete_namespace_completes,
     endpoint_ports,
     holder,
     leader_of,
+    replica_group,
     wait_for,
 )
 
@@ -43,18 +43,8 @@ def cluster(tmp_path):
 @pytest.fixture
 def on_etcd(tmp_path, cluster):
     """``start(n)`` starts n API servers on the 3-member cluster, each with its own data dir."""
-    started = []
-    storage = ["--storage-backend", "etcd3", "--etcd-servers", cluster.servers, "--etcd-healthcheck-timeout=1s",
-               "--etcd-readycheck-timeout=1s"]
-
-    def start(n, *flags):
-        group = [Replica(tmp_path / f"replica-{len(started) + i}", storage, *flags) for i in range(n)]
-        started.extend(group)
-        return [r.wait_ready() for r in group]
-
-    yield start
-    for r in started:
-        r.stop(signal.SIGKILL)
+    yield from replica_group(tmp_path, ["--storage-backend", "etcd3", "--etcd-servers", cluster.servers,
+                                        "--etcd-healthcheck-timeout=1s", "--etcd-readycheck-timeout=1s"])
 
 
 def context(replica):

@@ -93,11 +93,10 @@ class Replica:
         return self.proc.returncode
 
 
-@pytest.fixture
-def replicas(tmp_path):
-    """``start(n)`` starts n replicas on one store (all at once, then waits for each to be ready)."""
+def replica_group(tmp_path, store):
+    """A fixture body: yields ``start(n, *flags)``, which starts n replicas on ``store`` (all at once, each with
+    its own data dir, then waits for each to be ready); every one is killed afterwards."""
     started = []
-    store = tmp_path / "shared" / "store.db"
 
     def start(n, *flags):
         group = [Replica(tmp_path / f"replica-{len(started) + i}", store, *flags) for i in range(n)]
@@ -107,6 +106,12 @@ def replicas(tmp_path):
     yield start
     for r in started:
         r.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def replicas(tmp_path):
+    """``start(n)`` starts n replicas on one shared SQLite file."""
+    yield from replica_group(tmp_path, tmp_path / "shared" / "store.db")
 
 
 def wait_for(predicate, timeout, interval=0.1):
