@@ -71,6 +71,9 @@ def crontab(name, **spec):
 def establish(srv, crd=CRD):
     code, body, _ = call(srv, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
     assert code == 201, body
+    # PrepareForCreate's status, before the controller has looked (clients read status.conditions at once)
+    stored = [v["name"] for v in crd["spec"]["versions"] if v["storage"]]
+    assert body["status"] == {"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": stored}, body
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         _, got, _ = call(srv, "GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"

@@ -284,6 +284,16 @@ def _default_crd(obj: dict) -> None:
             names.setdefault("listKind", names["kind"] + "List")
 
 
+def _initial_crd_status(obj: dict) -> None:
+    """PrepareForCreate: the status starts empty but for storedVersions, and serializes as upstream's does
+    (acceptedNames and storedVersions have no omitempty), so clients can read status.conditions at once."""
+    spec = obj.get("spec")
+    versions = spec.get("versions") if isinstance(spec, dict) else None
+    stored = [v["name"] for v in versions if isinstance(v, dict) and v.get("storage") is True
+              and isinstance(v.get("name"), str)][:1] if isinstance(versions, list) else []
+    obj["status"] = {"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": stored}
+
+
 def _default_match_resources(match: dict) -> None:
     """admissionregistration v1 SetDefaults_MatchResources, and SetDefaults_Rule for each rule."""
     match.setdefault("matchPolicy", "Equivalent")
@@ -353,7 +363,8 @@ WEBHOOK_CONFIGURATIONS = ("admissionregistration.k8s.io/MutatingWebhookConfigura
                           "admissionregistration.k8s.io/ValidatingWebhookConfiguration")
 CREATE_ONLY: Dict[str, Callable[[dict], None]] = {
     "/Namespace": _default_namespace, "/Pod": _initial_pod_status, "/PersistentVolume": _pending_volume,
-    "/PersistentVolumeClaim": _pending_claim}
+    "/PersistentVolumeClaim": _pending_claim,
+    "apiextensions.k8s.io/CustomResourceDefinition": _initial_crd_status}
 
 
 def apply_defaults(group: str, kind: str, obj: dict, creating: bool = True) -> None:
