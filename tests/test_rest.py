@@ -39,6 +39,23 @@ def srv(tmp_path_factory):
         yield server
 
 
+def test_create_answers_what_a_get_reads(srv):
+    """The create response is the stored object as a GET reads it, byte for byte (generateName too); a kind stored
+    as another (events.k8s.io Events) answers in its own form."""
+    for body in (cm("same-bytes", {"k": "v\u00e9"}, labels={"a": "b"}), cm("", generateName="same-")):
+        code, _, raw = srv.request("POST", CM, body=json.dumps(body).encode())
+        assert code == 201, raw
+        name = json.loads(raw)["metadata"]["name"]
+        assert srv.request("GET", f"{CM}/{name}")[2] == raw
+    event = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e1"},
+             "eventTime": "2026-01-02T03:04:05.000000Z", "reportingController": "x/y", "reportingInstance": "i",
+             "action": "Do", "reason": "Done", "type": "Normal", "note": "n",
+             "regarding": {"kind": "Pod", "name": "p", "namespace": "default"}}
+    code, created, _ = call(srv, "POST", "/apis/events.k8s.io/v1/namespaces/default/events", event)
+    assert code == 201 and created["apiVersion"] == "events.k8s.io/v1" and created["note"] == "n", created
+    assert call(srv, "GET", "/apis/events.k8s.io/v1/namespaces/default/events/e1")[1] == created
+
+
 def test_create_get_update_delete(srv):
     code, obj, _ = call(srv, "POST", CM, cm("crud"))
     assert code == 201

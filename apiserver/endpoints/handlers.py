@@ -374,14 +374,15 @@ class APIHandler:
     # -- encoding
 
     def respond(self, req: Request, r: ResourceDef, obj: dict, code: int = 200, opts: Optional[Options] = None,
-                target: Optional[neg.Target] = None) -> Response:
+                target: Optional[neg.Target] = None, raw: Optional[bytes] = None) -> Response:
+        """``obj`` as JSON, or ``raw`` when the caller has its JSON already."""
         if target is None:
             target = neg.negotiate(req.headers.get("Accept"), allow_table=False, list_request=False)
         headers = [("Content-Type", target.media)]
         if opts is not None:
             for warning in opts.warnings:
                 headers.append(("Warning", '299 - ' + json.dumps(warning)))
-        return Response(code, headers, _json(obj))
+        return Response(code, headers, _json(obj) if raw is None else raw)
 
     def _object_target(self, req: Request) -> neg.Target:
         return neg.negotiate(req.headers.get("Accept"), allow_table=True, list_request=False)
@@ -513,7 +514,7 @@ class APIHandler:
             return self.respond(req, body_kind, answer(req, obj, namespace, req.info.name), 201, opts)
         obj = self.decode_body(req, r, opts)
         created = self.store(r).create(namespace, obj, opts)
-        return self.respond(req, r, created, 201, opts)
+        return self.respond(req, r, created, 201, opts, raw=opts.written)
 
     def update(self, req: Request, r: ResourceDef, namespace: str, name: str, sub: str) -> Response:
         opts = self.options(req)

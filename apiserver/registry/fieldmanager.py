@@ -1466,9 +1466,10 @@ def _encode_managed(managed: _Managed) -> List[Dict[str, Any]]:
         entry["fieldsV1"] = fieldsv1_encode(vs.paths)
         if mid[3]:
             entry["subresource"] = mid[3]
-        rows.append(((operation, _unix(time), mid[0], vs.version, mid[3]), entry))
-    rows.sort(key=lambda row: row[0])
-    return [entry for _, entry in rows]
+        rows.append((mid, operation, time, vs.version, entry))
+    if len(rows) > 1:   # one row (every create) needs no order, nor its time parsed
+        rows.sort(key=lambda row: (row[1], _unix(row[2]), row[0][0], row[3], row[0][3]))
+    return [row[4] for row in rows]
 
 
 def _cap_managers(managed: _Managed, limit: int = MAX_UPDATE_MANAGERS) -> None:

@@ -33,6 +33,7 @@ class Options:
     admission: Any = None      # the admission chain (admit/validate), or None for the server's own writes
     request_options: dict = field(default_factory=dict)   # Create/Update/DeleteOptions, for admission
     annotations: Optional[dict] = None   # the request's audit annotations, which admission plugins add to
+    written: Optional[bytes] = None      # after a create: the object's JSON as stored and read back (no re-encode)
 
     def admit(self, operation: str, r: ResourceDef, namespace: str, name: str, obj: Optional[dict],
               old: Optional[dict], subresource: str = "", validating: bool = False) -> None:
@@ -177,14 +178,17 @@ class GenericStore:
         if opts.dry_run:
             return obj
         for attempt in range(8):
+            value = encode(self._to_storage(obj))
             try:
-                rev = self.storage.create(r.key(namespace, md["name"]), encode(self._to_storage(obj)))
+                rev = self.storage.create(r.key(namespace, md["name"]), value)
                 break
             except st.AlreadyExistsError:
                 if not md.get("generateName") or attempt == 7:
                     raise status.already_exists(r.group, r.plural, md["name"]) from None
                 md["name"] = meta.generate_name(md["generateName"])
         md["resourceVersion"] = str(rev)
+        if not r.storage_kind:
+            opts.written = with_revision(value, rev)   # what a GET of it answers, byte for byte
         return obj
 
     def _track_managed_fields(self, live: Optional[dict], new: dict, opts: Options, subresource: str):

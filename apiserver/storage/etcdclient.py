@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import select
 import socket
 import ssl
 import threading
@@ -74,16 +73,20 @@ class GatewayConnection:
         self.endpoint = endpoint
         self.sock: Optional[socket.socket] = None
         self._head = f"Host: {endpoint.host}:{endpoint.port}\r\nContent-Type: application/json\r\n"
+        self._timeout: Optional[float] = None
 
     def connect(self, timeout: float):
         self.sock = self.endpoint.raw_socket(timeout)
+        self._timeout = timeout
 
     def send(self, path: str, data: bytes, timeout: float):
         """POST ``data`` to ``path``; ``receive`` reads the answer."""
         sock = self.sock
         if sock is None:
             raise ConnectionError("not connected")
-        sock.settimeout(timeout)
+        if timeout != self._timeout:   # each change is a system call; the usual timeout is always the same
+            sock.settimeout(timeout)
+            self._timeout = timeout
         sock.sendall(f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
 
     def receive(self) -> Tuple[int, bytes]:
@@ -359,23 +362,18 @@ class WatchStream:
         self._body = b""
         self._chunked = True
         self._closed = False
+        self._timeout: Optional[float] = None
 
-    def _fill(self, timeout: Optional[float]) -> bool:
-        """Read more bytes; False on timeout; raises ConnectionError at EOF."""
-        pending = getattr(self.sock, "pending", None)
-        if not (pending and pending()):
-            try:
-                ready, _, _ = select.select([self.sock], [], [], timeout)
-            except (OSError, ValueError) as err:
-                raise ConnectionError(str(err)) from None
-            if not ready:
-                return False
-        self.sock.settimeout(10)
+    def _fill(self, timeout: float) -> bool:
+        """Read more bytes; False on timeout; raises ConnectionError at EOF. The socket's own timeout does the
+        waiting (a poll and a recv per read; select plus a timeout change cost two more system calls)."""
+        timeout = max(timeout, 0.001)
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
         try:
             data = self.sock.recv(65536)
-        except ssl.SSLWantReadError:
-            return False
-        except socket.timeout:
+        except (socket.timeout, ssl.SSLWantReadError):
             return False
         if not data:
             raise ConnectionError("etcd closed the watch stream")
