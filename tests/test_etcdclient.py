@@ -120,3 +120,36 @@ def test_garbage_and_cut_answers_are_protocol_errors(server):
     s2 = server([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"short\":"], None)
     with pytest.raises(ProtocolError):
         call(connect(s2.port))
+
+
+def test_a_member_that_never_answers_times_out():
+    """Plain sockets wait with the kernel's timeout (SO_RCVTIMEO): a silent member is a timeout, not a hang, and a
+    call gives up within its deadline."""
+    import time
+
+    from apiserver.storage.etcdclient import AmbiguousError, EtcdClient
+    from apiserver.storage.interface import UnavailableError
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        conn = GatewayConnection(Endpoint(f"http://127.0.0.1:{port}", None))
+        conn.connect(2.0)
+        conn.send("/v3/kv/range", b"{}", 0.3)
+        start = time.monotonic()
+        with pytest.raises(socket.timeout):
+            conn.receive()
+        assert 0.2 < time.monotonic() - start < 2.0
+        conn.close()
+        client = EtcdClient([f"http://127.0.0.1:{port}"], request_timeout=1.0)
+        start = time.monotonic()
+        with pytest.raises(UnavailableError):
+            client.call("/v3/kv/range", {"key": "eA=="})
+        with pytest.raises(AmbiguousError):   # a write that was sent may have been applied
+            client.call("/v3/kv/put", {"key": "eA==", "value": "eQ=="}, write=True)
+        assert time.monotonic() - start < 5.0
+        client.close()
+    finally:
+        listener.close()

@@ -158,7 +158,9 @@ class EtcdStore(Store):
         while True:
             # every call gets what is left of the one deadline: without quorum the create fails within it
             try:
-                answer = self._txn(ekey, 0, put, timeout=max(deadline - time.monotonic(), 0.01))
+                # as upstream's Create: If(notFound).Then(put), no read on failure (the answer is AlreadyExists)
+                answer = self._txn(ekey, 0, put, read_on_failure=False,
+                                   timeout=max(deadline - time.monotonic(), 0.01))
             except AmbiguousError:
                 if time.monotonic() > deadline:
                     raise

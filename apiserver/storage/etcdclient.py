@@ -13,6 +13,7 @@ import http.client
 import json
 import socket
 import ssl
+import struct
 import threading
 import time
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -37,6 +38,33 @@ def b64(data) -> str:
 
 def unb64(data: Optional[str]) -> bytes:
     return base64.b64decode(data) if data else b""
+
+
+def set_timeout(sock: socket.socket, seconds: float) -> None:
+    """A plain socket stays blocking with the timeout in the kernel (SO_RCVTIMEO/SO_SNDTIMEO): Python's own
+    timeout polls before every recv and send, two system calls and two hand-offs of the GIL where one does.
+    A TLS socket keeps Python's timeout (OpenSSL must see each timeout as one)."""
+    if isinstance(sock, ssl.SSLSocket) or not hasattr(socket, "SO_RCVTIMEO"):
+        sock.settimeout(seconds)
+        return
+    whole = int(seconds)
+    micros = max(int((seconds - whole) * 1e6), 0 if whole else 1000)   # zero would mean "never"
+    try:
+        value = struct.pack("@ll", whole, micros)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    except (OSError, struct.error):
+        sock.settimeout(seconds)
+        return
+    sock.settimeout(None)
+
+
+def _recv(sock: socket.socket, size: int) -> bytes:
+    """recv, with the kernel's timeout (EAGAIN on a blocking socket) raised as Python's."""
+    try:
+        return sock.recv(size)
+    except BlockingIOError:
+        raise socket.timeout("timed out") from None
 
 
 class EtcdError(Exception):
@@ -77,6 +105,7 @@ class GatewayConnection:
 
     def connect(self, timeout: float):
         self.sock = self.endpoint.raw_socket(timeout)
+        set_timeout(self.sock, timeout)
         self._timeout = timeout
 
     def send(self, path: str, data: bytes, timeout: float):
@@ -85,9 +114,12 @@ class GatewayConnection:
         if sock is None:
             raise ConnectionError("not connected")
         if timeout != self._timeout:   # each change is a system call; the usual timeout is always the same
-            sock.settimeout(timeout)
+            set_timeout(sock, timeout)
             self._timeout = timeout
-        sock.sendall(f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        try:
+            sock.sendall(f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        except BlockingIOError:
+            raise socket.timeout("timed out") from None
 
     def receive(self) -> Tuple[int, bytes]:
         """The answer: (status, body). http.client.RemoteDisconnected when the member had closed the connection
@@ -100,7 +132,7 @@ class GatewayConnection:
             end = buf.find(b"\r\n\r\n")
             if end >= 0:
                 break
-            chunk = sock.recv(65536)
+            chunk = _recv(sock, 65536)
             if not chunk:
                 if not buf:
                     raise http.client.RemoteDisconnected("etcd closed the connection without an answer")
@@ -135,7 +167,7 @@ class GatewayConnection:
         else:   # no length: the body ends with the connection
             close = True
             while True:
-                chunk = sock.recv(65536)
+                chunk = _recv(sock, 65536)
                 if not chunk:
                     break
                 rest += chunk
@@ -166,7 +198,7 @@ class GatewayConnection:
             del buf[:need]
 
     def _recv(self, wanted: int = 65536) -> bytes:
-        chunk = self.sock.recv(min(max(wanted, 65536), 1 << 20)) if self.sock is not None else b""
+        chunk = _recv(self.sock, min(max(wanted, 65536), 1 << 20)) if self.sock is not None else b""
         if not chunk:
             raise ProtocolError("etcd closed the connection in the middle of an answer")
         return chunk
@@ -342,7 +374,7 @@ class EtcdClient:
             data = json.dumps({"create_request": create}).encode()
             head = (f"POST /v3/watch HTTP/1.1\r\nHost: {endpoint.host}:{endpoint.port}\r\n"
                     f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
-            sock.settimeout(timeout)
+            set_timeout(sock, timeout)
             sock.sendall(head + data)
             stream = WatchStream(sock, endpoint)
             stream.read_head(timeout)
@@ -369,10 +401,10 @@ class WatchStream:
         waiting (a poll and a recv per read; select plus a timeout change cost two more system calls)."""
         timeout = max(timeout, 0.001)
         if timeout != self._timeout:
-            self.sock.settimeout(timeout)
+            set_timeout(self.sock, timeout)
             self._timeout = timeout
         try:
-            data = self.sock.recv(65536)
+            data = _recv(self.sock, 65536)
         except (socket.timeout, ssl.SSLWantReadError):
             return False
         if not data:
