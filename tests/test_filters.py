@@ -204,3 +204,54 @@ def test_metrics(server):
     assert samples["process_resident_memory_bytes"] > 0
     assert samples["process_open_fds"] > 0
     assert samples["process_cpu_seconds_total"] > 0
+
+
+def test_idle_slow_and_non_reading_clients_are_cut_after_the_idle_timeout(make_server):
+    """Connection sockets block without a timeout; the accept loop cuts whatever waits past the idle timeout: a
+    client that sends nothing after the handshake, one that never finishes its headers or its body, and one that
+    stops reading a large answer. Meanwhile the others are served, and a kept-alive client is not cut between
+    requests that come in time."""
+    big = b"x" * (32 * 1024 * 1024)
+    srv = make_server("--controllers=none", routes={"/big": lambda req: Response(200, [], big)},
+                      customize=lambda s: setattr(s.config.secure_serving, "idle_timeout", 0.6))
+
+    def cut(sock, within):
+        sock.settimeout(within)
+        start = time.monotonic()
+        try:
+            while sock.recv(65536):
+                pass
+        except (ConnectionError, ssl.SSLError):
+            pass
+        return time.monotonic() - start
+
+    silent = raw_tls(srv)
+    headers = raw_tls(srv)
+    headers.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    body = raw_tls(srv)
+    body.sendall(b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+    reader = raw_tls(srv)
+    reader.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+    kept = raw_tls(srv)
+    for _ in range(4):   # requests 0.3 s apart on one connection: each waits less than the idle timeout
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(kept).startswith(b"HTTP/1.1 200")
+        time.sleep(0.3)
+    for sock in (silent, headers, body):
+        assert cut(sock, 5) < 2.5
+    time.sleep(1.5)   # the reader has not read: its answer stalls in the server's send until cut
+    received = 0
+    reader.settimeout(5)
+    try:
+        while True:
+            chunk = reader.recv(1 << 20)
+            if not chunk:
+                break
+            received += len(chunk)
+    except (ConnectionError, ssl.SSLError):
+        pass
+    assert 0 < received < len(big)
+    assert srv.request("GET", "/healthz")[0] == 200
+    for sock in (silent, headers, body, reader, kept):
+        sock.close()

@@ -2,9 +2,10 @@
 
 Flow: ``serve()`` accepts in one thread; each connection gets its own thread, which does the TLS handshake
 (so a silent client cannot stall accepting), then loops: wait for a request line (idle), parse headers,
-call the handler chain (active), write the response in one send. ``shutdown()`` stops accepting and closes
-the listener; ``close_idle()`` wakes connections waiting for a next request; ``wait_active()`` lets
-in-flight requests finish, as Go's ``http.Server.Shutdown`` does.
+call the handler chain (active), write the response in one send. Sockets block without timeouts; the accept
+loop cuts a connection whose read or write is past its deadline (the idle timeout). ``shutdown()`` stops
+accepting and closes the listener; ``close_idle()`` wakes connections waiting for a next request;
+``wait_active()`` lets in-flight requests finish, as Go's ``http.Server.Shutdown`` does.
 """
 
 from __future__ import annotations
@@ -91,10 +92,13 @@ class _Connection:
         self.peer_cert = self.connection.getpeercert() or None
         if self.peer_cert:   # the DER too: a certificate's credential id is its fingerprint
             self.peer_cert["der"] = self.connection.getpeercert(binary_form=True)
-        # One timeout for every read after the handshake, Go's IdleTimeout: changing it per request costs syscalls.
-        self.connection.settimeout(server.idle_timeout)
+        # After the handshake the socket blocks, with no timeout of Python's: with one, every read of a TLS
+        # socket is a failed read, a poll and a read again, three hand-offs of the GIL where one does. The
+        # accept loop enforces Go's IdleTimeout instead, from these deadlines (see HTTPServer._reap).
+        self.connection.settimeout(None)
+        self.read_deadline = 0.0    # monotonic time a pending read must end by; 0 while none is pending
+        self.write_deadline = 0.0
         self.rfile = self.connection.makefile("rb", -1)
-        self.write = self.connection.sendall
         self.write_lock = threading.Lock()
         self.responded = False
         self.state = "idle"
@@ -123,6 +127,7 @@ class _Connection:
         if not srv.set_state(self, "idle"):
             self.close_connection = True
             return
+        self.read_deadline = time.monotonic() + srv.idle_timeout   # for the request line and headers
         line = self.rfile.readline(MAX_LINE + 1)
         if not line:
             self.close_connection = True
@@ -138,9 +143,11 @@ class _Connection:
         try:
             method, target, headers = self._parse(line)
         except BadRequest as err:
+            self.read_deadline = 0.0
             self._send_plain(err.code, str(err))
             srv.bad_request(self, line, err.code)
             return
+        self.read_deadline = 0.0
         self.headers = headers
         audit_id = headers.get("Audit-ID") or new_uid()
         req = Request(method, target, headers, self.client_address[0], self.peer_cert, audit_id, received,
@@ -231,11 +238,15 @@ class _Connection:
         if self.body_left > self.server.max_body:
             # Read a body of up to twice the limit so the client, still sending, gets to see the 413.
             if self.body_left <= 2 * self.server.max_body:
-                while self.body_left > 0:
-                    chunk = self.rfile.read(min(self.body_left, 65536))
-                    if not chunk:
-                        break
-                    self.body_left -= len(chunk)
+                self.read_deadline = time.monotonic() + self.server.idle_timeout
+                try:
+                    while self.body_left > 0:
+                        chunk = self.rfile.read(min(self.body_left, 65536))
+                        if not chunk:
+                            break
+                        self.body_left -= len(chunk)
+                finally:
+                    self.read_deadline = 0.0
             self.close_connection = self.body_left > 0
             raise status.request_entity_too_large(f"Request entity too large: limit is {self.server.max_body}")
 
@@ -244,9 +255,13 @@ class _Connection:
             if self.expect_continue:
                 self.expect_continue = False
                 self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            if self.chunked:
-                return self._read_chunked()
-            data = self.rfile.read(self.body_left) if self.body_left else b""
+            self.read_deadline = time.monotonic() + self.server.idle_timeout
+            try:
+                if self.chunked:
+                    return self._read_chunked()
+                data = self.rfile.read(self.body_left) if self.body_left else b""
+            finally:
+                self.read_deadline = 0.0
             if len(data) < self.body_left:
                 self.close_connection = True
                 raise status.bad_request("unexpected EOF reading the request body")
@@ -276,15 +291,19 @@ class _Connection:
 
     def _skip_body(self):
         """Skip a body no handler read, so the connection can serve the next request."""
-        if self.chunked:
-            try:
-                self._read_chunked()
-            except status.StatusError:
-                self.close_connection = True
-        elif self.body_left > MAX_DRAIN:
+        if not self.chunked and self.body_left > MAX_DRAIN:
             self.close_connection = True
-        else:
-            self.rfile.read(self.body_left)
+            return
+        self.read_deadline = time.monotonic() + self.server.idle_timeout
+        try:
+            if self.chunked:
+                self._read_chunked()
+            else:
+                self.rfile.read(self.body_left)
+        except status.StatusError:
+            self.close_connection = True
+        finally:
+            self.read_deadline = 0.0
 
     def respond(self, req: Request, resp: Response) -> bool:
         """Write the response unless the timeout watchdog already answered; returns whether it was written."""
@@ -301,6 +320,14 @@ class _Connection:
             else:
                 self._write_stream(req, resp)
             return True
+
+    def write(self, data: bytes):
+        """Send all of ``data``; the accept loop cuts a client that takes more than the idle timeout to take it."""
+        self.write_deadline = time.monotonic() + self.server.idle_timeout
+        try:
+            self.connection.sendall(data)
+        finally:
+            self.write_deadline = 0.0
 
     def respond_from_watchdog(self, req: Request, resp: Response) -> bool:
         """Answer a request whose handler is still running; never blocks the caller."""
@@ -386,6 +413,8 @@ class HTTPServer:
         self._threads: set = set()
         self._wake_r, self._wake_w = socket.socketpair()
         self._date = (0, "")
+        self._reap_every = max(0.05, min(1.0, idle_timeout / 4))
+        self._next_reap = 0.0
 
     @property
     def address(self):
@@ -400,7 +429,7 @@ class HTTPServer:
             selector.register(self.listener, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
             while not self.closing:
-                for key, _ in selector.select():
+                for key, _ in selector.select(self._reap_every):
                     if key.fileobj is self._wake_r or self.closing:
                         break
                     try:
@@ -417,9 +446,25 @@ class HTTPServer:
                     with self._lock:
                         self._threads.add(thread)
                     thread.start()
+                self._reap()
         self.listener.close()
         self._wake_r.close()
         self._wake_w.close()
+
+    def _reap(self):
+        """Cut connections whose pending read or write is past its deadline (their sockets block without a
+        timeout): a client that sends nothing, sends a request too slowly, or stops reading its answer."""
+        now = time.monotonic()
+        if now < self._next_reap:
+            return
+        self._next_reap = now + self._reap_every
+        with self._lock:
+            conns = list(self._connections)
+        for conn in conns:
+            read, write = conn.read_deadline, conn.write_deadline
+            if (read and read < now) or (write and write < now):
+                log.debug("connection timed out", remote=conn.client_address[0], state=conn.state)
+                _hard_shutdown(conn.connection)
 
     def _connection_thread(self, sock, addr):
         try:
