@@ -513,8 +513,8 @@ class APIHandler:
             obj = self.decode_body(req, body_kind, opts)
             return self.respond(req, body_kind, answer(req, obj, namespace, req.info.name), 201, opts)
         obj = self.decode_body(req, r, opts)
-        created = self.store(r).create(namespace, obj, opts)
-        return self.respond(req, r, created, 201, opts, raw=opts.written)
+        created, raw = self.store(r).create_answer(namespace, obj, opts)
+        return self.respond(req, r, created, 201, opts, raw=raw)
 
     def update(self, req: Request, r: ResourceDef, namespace: str, name: str, sub: str) -> Response:
         opts = self.options(req)

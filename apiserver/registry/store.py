@@ -33,7 +33,6 @@ class Options:
     admission: Any = None      # the admission chain (admit/validate), or None for the server's own writes
     request_options: dict = field(default_factory=dict)   # Create/Update/DeleteOptions, for admission
     annotations: Optional[dict] = None   # the request's audit annotations, which admission plugins add to
-    written: Optional[bytes] = None      # after a create: the object's JSON as stored and read back (no re-encode)
 
     def admit(self, operation: str, r: ResourceDef, namespace: str, name: str, obj: Optional[dict],
               old: Optional[dict], subresource: str = "", validating: bool = False) -> None:
@@ -140,6 +139,11 @@ class GenericStore:
     # -- create
 
     def create(self, namespace: str, obj: dict, opts: Options) -> dict:
+        return self.create_answer(namespace, obj, opts)[0]
+
+    def create_answer(self, namespace: str, obj: dict, opts: Options) -> Tuple[dict, Optional[bytes]]:
+        """Create, and the created object's JSON as a GET would read it (None on a dry run or when the stored
+        form is another kind's): the caller answers with it instead of encoding the object again."""
         r = self.r
         md = obj.get("metadata")
         if md is None:
@@ -176,7 +180,7 @@ class GenericStore:
             raise self._invalid(md["name"], causes)
         opts.admit("CREATE", r, namespace, md["name"], obj, None, validating=True)
         if opts.dry_run:
-            return obj
+            return obj, None
         for attempt in range(8):
             value = encode(self._to_storage(obj))
             try:
@@ -187,9 +191,7 @@ class GenericStore:
                     raise status.already_exists(r.group, r.plural, md["name"]) from None
                 md["name"] = meta.generate_name(md["generateName"])
         md["resourceVersion"] = str(rev)
-        if not r.storage_kind:
-            opts.written = with_revision(value, rev)   # what a GET of it answers, byte for byte
-        return obj
+        return obj, (None if r.storage_kind else with_revision(value, rev))
 
     def _track_managed_fields(self, live: Optional[dict], new: dict, opts: Options, subresource: str):
         """metadata.managedFields for a non-apply write: the manager owns what it set or changed."""
