@@ -209,8 +209,8 @@ def test_metrics(server):
 def test_idle_slow_and_non_reading_clients_are_cut_after_the_idle_timeout(make_server):
     """Connection sockets block without a timeout; the accept loop cuts whatever waits past the idle timeout: a
     client that sends nothing after the handshake, one that never finishes its headers or its body, and one that
-    stops reading a large answer. Meanwhile the others are served, and a kept-alive client is not cut between
-    requests that come in time."""
+    stops reading a large answer. Meanwhile the others are served; a kept-alive client is not cut between
+    requests that come in time, nor a client that reads a large answer slowly but steadily."""
     big = b"x" * (32 * 1024 * 1024)
     srv = make_server("--controllers=none", routes={"/big": lambda req: Response(200, [], big)},
                       customize=lambda s: setattr(s.config.secure_serving, "idle_timeout", 0.6))
@@ -233,6 +233,26 @@ def test_idle_slow_and_non_reading_clients_are_cut_after_the_idle_timeout(make_s
                  b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
     reader = raw_tls(srv)
     reader.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+    slow = raw_tls(srv)   # reads the whole answer, a MiB about every 0.1 s: slower than the idle timeout in all
+    slow.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+    slow_got = []
+
+    def read_slowly():
+        got, head, start = 0, b"", time.monotonic()
+        slow.settimeout(10)
+        while time.monotonic() - start < 30:
+            chunk = slow.recv(1 << 20)
+            if not chunk:
+                break
+            if b"\r\n\r\n" not in head:
+                head += chunk[:200]
+            got += len(chunk)
+            if b"\r\n\r\n" in head and got >= head.index(b"\r\n\r\n") + 4 + len(big):
+                break
+            time.sleep(0.1 * len(chunk) / (1 << 20))
+        slow_got.append((got - head.index(b"\r\n\r\n") - 4, time.monotonic() - start))
+    slow_thread = threading.Thread(target=read_slowly)
+    slow_thread.start()
     kept = raw_tls(srv)
     for _ in range(4):   # requests 0.3 s apart on one connection: each waits less than the idle timeout
         kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -252,6 +272,9 @@ def test_idle_slow_and_non_reading_clients_are_cut_after_the_idle_timeout(make_s
     except (ConnectionError, ssl.SSLError):
         pass
     assert 0 < received < len(big)
+    slow_thread.join(40)
+    got, took = slow_got[0]
+    assert took > 0.6 and got == len(big), (got, took)   # the whole body, slower than the idle timeout
     assert srv.request("GET", "/healthz")[0] == 200
-    for sock in (silent, headers, body, reader, kept):
+    for sock in (silent, headers, body, reader, kept, slow):
         sock.close()

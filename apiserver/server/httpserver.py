@@ -32,6 +32,7 @@ MAX_LINE = 65536                     # one request or header line
 MAX_HEADERS = 100
 MAX_HEADER_BYTES = 1024 * 1024       # Go's DefaultMaxHeaderBytes, as upstream's MaxHeaderBytes
 MAX_DRAIN = 64 * 1024                # unread bodies up to this size are skipped, larger ones close the connection
+WRITE_PIECE = 1024 * 1024            # a write's deadline is renewed for every piece this large
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
@@ -322,10 +323,13 @@ class _Connection:
             return True
 
     def write(self, data: bytes):
-        """Send all of ``data``; the accept loop cuts a client that takes more than the idle timeout to take it."""
-        self.write_deadline = time.monotonic() + self.server.idle_timeout
+        """Send all of ``data``; the accept loop cuts a client that takes no MiB of it for the idle timeout (a
+        slow reader of a large list is not cut, one that stopped reading is)."""
+        view = memoryview(data) if len(data) > WRITE_PIECE else data
         try:
-            self.connection.sendall(data)
+            for start in range(0, max(len(data), 1), WRITE_PIECE):
+                self.write_deadline = time.monotonic() + self.server.idle_timeout
+                self.connection.sendall(view[start:start + WRITE_PIECE])
         finally:
             self.write_deadline = 0.0
 
