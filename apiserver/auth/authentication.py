@@ -135,6 +135,10 @@ class Authenticator:
         self.anonymous = anonymous
         self.anonymous_allowed = anonymous_allowed
 
+    def add_static_token(self, token: str, user: UserInfo) -> None:
+        """One more ``--token-auth-file`` row, at run time (the testing kit's users)."""
+        self.token_authenticators[0].tokens[token] = user
+
     def authenticate_token(self, token: str, audiences: Optional[Sequence[str]] = None) -> TokenResponse:
         """The first token authenticator's answer; raises AuthenticationError with upstream's aggregated message.
 

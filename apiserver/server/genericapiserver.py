@@ -227,6 +227,11 @@ class PreparedServer:
         m.response_sizes.labels(verb, info.api_group, info.api_version, info.resource, info.subresource,
                                 info.scope, "apiserver").observe(size)
 
+    def wait_post_start_hooks(self, timeout: float) -> bool:
+        """Wait until every post-start hook (bootstrap policy, controllers' caches) has finished; False on timeout."""
+        deadline = time.monotonic() + timeout
+        return all(hook.done.wait(max(0.0, deadline - time.monotonic())) for hook in self._hooks)
+
     # -- running
 
     def non_blocking_run(self, http_stop: threading.Event, shutdown_timeout: float):

@@ -231,8 +231,7 @@ class KubeAPIServer:
         deadline = time.monotonic() + timeout
         if not self.config.lifecycle.mux_and_discovery_complete.wait(timeout):
             raise RuntimeError("the server did not start serving")
-        for hook in self._prepared._hooks:   # post-start hooks (bootstrap policy, controllers' caches)
-            hook.done.wait(max(0.0, deadline - time.monotonic()))
+        self._prepared.wait_post_start_hooks(max(0.0, deadline - time.monotonic()))
         conn = self.connection()
         try:
             while True:
@@ -386,13 +385,10 @@ class KubeAPIServer:
                     self._add_token(name, groups))
 
     def _add_token(self, name: str, groups: Tuple[str, ...]) -> str:
-        """A new static token: the authenticator's first token source is the --token-auth-file table."""
-        sources = getattr(self.config.authenticator, "token_authenticators", None)
-        table = getattr(sources[0], "tokens", None) if sources else None
-        if not isinstance(table, dict):
-            return ""
+        """A new static token, as if a row of --token-auth-file."""
         token = secrets.token_urlsafe(24)
-        table[token] = UserInfo(name=name, uid=f"apiserver-testing-{self._users}", groups=groups)
+        self.config.authenticator.add_static_token(
+            token, UserInfo(name=name, uid=f"apiserver-testing-{self._users}", groups=groups))
         return token
 
     # -- snapshot and restore
