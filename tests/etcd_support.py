@@ -147,6 +147,17 @@ class EtcdCluster:
     def kill(self, index: int):
         self.members[index].kill()
 
+    def leader_index(self) -> int:
+        """Which member leads now (etcdctl endpoint status, from every member)."""
+        import json
+        statuses = json.loads(self.etcdctl("endpoint", "status", "-w", "json"))
+        leaders = {status["Status"]["leader"] for status in statuses}
+        assert len(leaders) == 1, statuses
+        for status in statuses:
+            if status["Status"]["header"]["member_id"] in leaders:
+                return [m.client_url for m in self.members].index(status["Endpoint"])
+        raise AssertionError(f"no member leads: {statuses}")
+
     def restart(self, index: int, wait: bool = True):
         member = self.members[index]
         member.start(self.initial_cluster, state="existing")
