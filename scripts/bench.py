@@ -913,18 +913,28 @@ def raw_etcd(url, seconds, threads=8, etcd_pid=None):
     return puts, gets, etcd_us
 
 
-def _server_round(args, port, pki, pids, cm, n):
-    """Creates (names of round ``n``) and GETs of one ConfigMap through a running server."""
+def _server_round(args, data_dir, cm, n, etcd_pid, *flags):
+    """A server started with ``flags`` (control loops off), warmed up; then creates (names of round ``n``) and GETs
+    of one ConfigMap through it, with CPU per request of the server and of etcd (``etcd_pid``)."""
     import json
-    cafile, certs = os.path.join(pki, "ca.crt"), (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
-    warm = json.dumps(dict(cm, metadata={"name": f"warm-{n}-{{n}}"})).encode()
-    measure(args, port, "/api/v1/namespaces/bench/configmaps", cafile, certs, BENCH_TOKEN, seconds=1,
-            method="POST", body=warm)   # a freshly started server warms up first
-    body = json.dumps(dict(cm, metadata={"name": f"r{n}-{{n}}"})).encode()
-    creates = measure(args, port, "/api/v1/namespaces/bench/configmaps", cafile, certs, BENCH_TOKEN, method="POST",
-                      body=body, pids=pids)
-    reads = measure(args, port, "/api/v1/namespaces/bench/configmaps/one", cafile, certs, BENCH_TOKEN, pids=pids)
-    return creates, reads
+    proc, port, pki = start_apiserver(data_dir, "--controllers=none", *flags)
+    try:
+        _wait_ready(port, pki)
+        conn = _https(port, pki)
+        _call(conn, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                  "metadata": {"name": "bench"}})   # 409 on etcd after round 1
+        _call(conn, "POST", "/api/v1/namespaces/bench/configmaps", cm)
+        pids = {"server": proc.pid, **({"etcd": etcd_pid} if etcd_pid else {})}
+        cafile, certs = os.path.join(pki, "ca.crt"), (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+        path = "/api/v1/namespaces/bench/configmaps"
+        warm = json.dumps(dict(cm, metadata={"name": f"warm-{n}-{{n}}"})).encode()
+        measure(args, port, path, cafile, certs, BENCH_TOKEN, seconds=1, method="POST", body=warm)
+        body = json.dumps(dict(cm, metadata={"name": f"r{n}-{{n}}"})).encode()
+        creates = measure(args, port, path, cafile, certs, BENCH_TOKEN, method="POST", body=body, pids=pids)
+        reads = measure(args, port, path + "/one", cafile, certs, BENCH_TOKEN, pids=pids)
+        return creates, reads
+    finally:
+        stop(proc)
 
 
 def bench_etcd(args):
@@ -935,33 +945,19 @@ def bench_etcd(args):
         return
     tmp = tempfile.mkdtemp(prefix="bench-etcd-")
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"}, "data": {"key": "v" * 900}}
-    rounds, sqlite = [], None
+    rounds = []
     try:
         etcd, url = start_etcd(tmp)
         try:
             # Raw etcd runs with no server up: a running server's watch would see (and etcd send) every raw put.
-            for n in range(args.rounds + 1):
-                raw = raw_etcd(url, args.seconds, etcd_pid=etcd.pid) if n < args.rounds else None
-                backend, flags = ("etcd3", ("--storage-backend", "etcd3", "--etcd-servers", url)) if raw else \
-                    ("sqlite", ())
-                proc, port, pki = start_apiserver(os.path.join(tmp, f"data-{backend}-{n}"), "--controllers=none",
-                                                  *flags)
-                try:
-                    _wait_ready(port, pki)
-                    conn = _https(port, pki)
-                    _call(conn, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                              "metadata": {"name": "bench"}})   # 409 after round 1
-                    _call(conn, "POST", "/api/v1/namespaces/bench/configmaps", cm)
-                    pids = {"server": proc.pid, **({"etcd": etcd.pid} if raw else {})}
-                    if raw:
-                        rounds.append((raw, _server_round(args, port, pki, pids, cm, n)))
-                    else:
-                        sqlite = _server_round(args, port, pki, pids, cm, 0)
-                finally:
-                    stop(proc)
+            for n in range(args.rounds):
+                raw = raw_etcd(url, args.seconds, etcd_pid=etcd.pid)
+                rounds.append((raw, _server_round(args, os.path.join(tmp, f"data-etcd3-{n}"), cm, n, etcd.pid,
+                                                  "--storage-backend", "etcd3", "--etcd-servers", url)))
         finally:
             etcd.kill()
             etcd.wait(10)
+        sqlite = _server_round(args, os.path.join(tmp, "data-sqlite"), cm, 0, None)
         sqlite_inserts, _, _ = raw_sqlite(os.path.join(tmp, "raw.db"), "NORMAL")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

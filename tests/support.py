@@ -104,6 +104,18 @@ class ServerThread:
         return code, json.loads(body)
 
 
+def read_head(sock) -> bytes:
+    """Bytes from ``sock`` until the end of an HTTP head (the blank line) or of the stream: the head and whatever
+    came with it."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def write_token_file(path, rows) -> str:
     with open(path, "w") as f:
         for row in rows:

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from support import write_token_file
+from support import read_head, write_token_file
 
 from apiserver.server.request import Response
 
@@ -84,20 +84,10 @@ def raw_tls(srv):
     return sock
 
 
-def read_response(sock) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 def test_malformed_request_line_is_400_and_server_keeps_serving(server):
     sock = raw_tls(server)
     sock.sendall(b"THIS IS NOT HTTP\r\n\r\n")
-    assert read_response(sock).startswith(b"HTTP/1.1 400")
+    assert read_head(sock).startswith(b"HTTP/1.1 400")
     sock.close()
     assert server.request("GET", "/healthz")[0] == 200
 
@@ -105,11 +95,11 @@ def test_malformed_request_line_is_400_and_server_keeps_serving(server):
 def test_oversized_header_is_431(server):
     sock = raw_tls(server)
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
-    assert read_response(sock).startswith(b"HTTP/1.1 431")
+    assert read_head(sock).startswith(b"HTTP/1.1 431")
     sock.close()
     sock = raw_tls(server)
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(150)) + b"\r\n")
-    assert read_response(sock).startswith(b"HTTP/1.1 431")
+    assert read_head(sock).startswith(b"HTTP/1.1 431")
     sock.close()
     assert server.request("GET", "/healthz")[0] == 200
 
@@ -161,7 +151,7 @@ def test_bad_transfer_encoding_and_content_length(server):
     for head in (b"Transfer-Encoding: gzip\r\n", b"Content-Length: -5\r\n", b"Content-Length: abc\r\n"):
         sock = raw_tls(server)
         sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
-        assert read_response(sock)[:12] in (b"HTTP/1.1 400", b"HTTP/1.1 501")
+        assert read_head(sock)[:12] in (b"HTTP/1.1 400", b"HTTP/1.1 501")
         sock.close()
     assert server.request("GET", "/healthz")[0] == 200
 
@@ -256,7 +246,7 @@ def test_idle_slow_and_non_reading_clients_are_cut_after_the_idle_timeout(make_s
     kept = raw_tls(srv)
     for _ in range(4):   # requests 0.3 s apart on one connection: each waits less than the idle timeout
         kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert read_response(kept).startswith(b"HTTP/1.1 200")
+        assert read_head(kept).startswith(b"HTTP/1.1 200")
         time.sleep(0.3)
     for sock in (silent, headers, body):
         assert cut(sock, 5) < 2.5

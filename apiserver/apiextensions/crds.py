@@ -32,9 +32,12 @@ def _path(json_path: str) -> Tuple[str, ...]:
 
 
 def storage_version(crd: dict) -> str:
-    for version in (crd.get("spec") or {}).get("versions") or ():
-        if version.get("storage"):
-            return version.get("name", "")
+    """The name of the version marked ``storage: true``, or "" (also for a CRD not yet validated)."""
+    spec = crd.get("spec")
+    versions = spec.get("versions") if isinstance(spec, dict) else None
+    for version in versions if isinstance(versions, list) else ():
+        if isinstance(version, dict) and version.get("storage") is True and isinstance(version.get("name"), str):
+            return version["name"]
     return ""
 
 

@@ -287,11 +287,9 @@ def _default_crd(obj: dict) -> None:
 def _initial_crd_status(obj: dict) -> None:
     """PrepareForCreate: the status starts empty but for storedVersions, and serializes as upstream's does
     (acceptedNames and storedVersions have no omitempty), so clients can read status.conditions at once."""
-    spec = obj.get("spec")
-    versions = spec.get("versions") if isinstance(spec, dict) else None
-    stored = [v["name"] for v in versions if isinstance(v, dict) and v.get("storage") is True
-              and isinstance(v.get("name"), str)][:1] if isinstance(versions, list) else []
-    obj["status"] = {"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": stored}
+    from apiserver.apiextensions.crds import storage_version
+    stored = storage_version(obj)
+    obj["status"] = {"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": [stored] if stored else []}
 
 
 def _default_match_resources(match: dict) -> None:

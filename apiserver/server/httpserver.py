@@ -10,6 +10,7 @@ accepting and closes the listener; ``close_idle()`` wakes connections waiting fo
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import re
 import selectors
@@ -239,30 +240,33 @@ class _Connection:
         if self.body_left > self.server.max_body:
             # Read a body of up to twice the limit so the client, still sending, gets to see the 413.
             if self.body_left <= 2 * self.server.max_body:
-                self.read_deadline = time.monotonic() + self.server.idle_timeout
-                try:
+                with self._reading():
                     while self.body_left > 0:
                         chunk = self.rfile.read(min(self.body_left, 65536))
                         if not chunk:
                             break
                         self.body_left -= len(chunk)
-                finally:
-                    self.read_deadline = 0.0
             self.close_connection = self.body_left > 0
             raise status.request_entity_too_large(f"Request entity too large: limit is {self.server.max_body}")
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """A read of the body: the accept loop cuts it once it has taken longer than the idle timeout."""
+        self.read_deadline = time.monotonic() + self.server.idle_timeout
+        try:
+            yield
+        finally:
+            self.read_deadline = 0.0
 
     def _read_body(self) -> bytes:
         with self.write_lock:  # the timeout watchdog must not write while we read on the same TLS object
             if self.expect_continue:
                 self.expect_continue = False
                 self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self.read_deadline = time.monotonic() + self.server.idle_timeout
-            try:
+            with self._reading():
                 if self.chunked:
                     return self._read_chunked()
                 data = self.rfile.read(self.body_left) if self.body_left else b""
-            finally:
-                self.read_deadline = 0.0
             if len(data) < self.body_left:
                 self.close_connection = True
                 raise status.bad_request("unexpected EOF reading the request body")
@@ -295,16 +299,14 @@ class _Connection:
         if not self.chunked and self.body_left > MAX_DRAIN:
             self.close_connection = True
             return
-        self.read_deadline = time.monotonic() + self.server.idle_timeout
         try:
-            if self.chunked:
-                self._read_chunked()
-            else:
-                self.rfile.read(self.body_left)
+            with self._reading():
+                if self.chunked:
+                    self._read_chunked()
+                else:
+                    self.rfile.read(self.body_left)
         except status.StatusError:
             self.close_connection = True
-        finally:
-            self.read_deadline = 0.0
 
     def respond(self, req: Request, resp: Response) -> bool:
         """Write the response unless the timeout watchdog already answered; returns whether it was written."""

@@ -398,7 +398,7 @@ class WatchStream:
 
     def _fill(self, timeout: float) -> bool:
         """Read more bytes; False on timeout; raises ConnectionError at EOF. The socket's own timeout does the
-        waiting (a poll and a recv per read; select plus a timeout change cost two more system calls)."""
+        waiting (see ``set_timeout``): one recv per read, where select and a timeout change cost two more calls."""
         timeout = max(timeout, 0.001)
         if timeout != self._timeout:
             set_timeout(self.sock, timeout)
