@@ -309,6 +309,33 @@ def test_watch_older_than_the_event_ring_catches_up_from_etcd(cluster1, stores):
     watcher.stop()
 
 
+def _wakeups(thread: threading.Thread) -> int:
+    """How often the kernel switched ``thread`` out because it waited (Linux)."""
+    with open(f"/proc/self/task/{thread.native_id}/status") as f:
+        return int(f.read().split("\nvoluntary_ctxt_switches:")[1].split()[0])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_writes_finishing_out_of_order_keep_the_newest_revision_and_leave_the_progress_thread_asleep(
+        cluster1, stores):
+    """Concurrent writers learn their revisions out of order: a watch "from now" still starts after the newest,
+    and no write wakes the progress thread (that cost a context switch and a GIL hand-off per write)."""
+    store = stores(cluster1)
+    revs = [store.create(f"{CMS}default/w{i}", b"x") for i in range(50)]
+    dispatcher = store._dispatcher
+    ticker = dispatcher._ticker
+    time.sleep(0.05)
+    before = _wakeups(ticker)
+    for rev in reversed(revs):   # the newest first, as when its writer answered before the others
+        dispatcher.wake(rev)
+        time.sleep(0.001)
+    woken = _wakeups(ticker) - before
+    assert woken <= 2, f"the progress thread woke {woken} times for 50 writes"   # its own 1 s tick at most
+    watcher = store.watch(CMS, from_revision=None)
+    assert watcher.after == revs[-1]
+    watcher.stop()
+
+
 def test_stopped_member_is_left_for_the_others(cluster3, stores):
     """A member that keeps its connections open but answers nothing (SIGSTOP): requests move on to the other
     members within the per-attempt timeout, and the watch stream leaves it without losing events."""

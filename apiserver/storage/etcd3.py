@@ -381,6 +381,7 @@ class EtcdDispatcher(WatcherSet):
         self._ring_bytes = 0
         self._floor = start
         self._written = start     # the newest revision this store's own writes got
+        self._written_lock = threading.Lock()
         self._last_event = time.monotonic()
         self._stream = None
         self._progress_wake = threading.Event()
@@ -392,11 +393,11 @@ class EtcdDispatcher(WatcherSet):
     def wake(self, revision: Optional[int] = None, progress: bool = False):
         """A write of this store landed at ``revision``: a watch "from now" starts after it. ``progress`` (a
         watcher's request_progress, as the generic dispatcher takes it) sends the progress notifications now."""
-        if revision is not None and revision > self._written:
-            self._written = revision
-            if not progress:
-                return
-        self._progress_wake.set()
+        if revision is not None:
+            with self._written_lock:   # concurrent writers finish out of revision order
+                self._written = max(self._written, revision)
+        if progress:   # only then: a write must not wake the progress thread (a context switch per write)
+            self._progress_wake.set()
 
     # -- watchers
 
