@@ -3,7 +3,9 @@
 
     python scripts/bench.py                 # every suite
     python scripts/bench.py serving         # /healthz over keep-alive TLS vs a bare ThreadingHTTPServer + TLS
-    python scripts/bench.py etcd            # the server on etcd vs raw etcd (JSON gateway), and on SQLite
+    python scripts/bench.py etcd            # the server on etcd vs raw etcd (JSON gateway), free and pinned to one
+                                            # CPU; and on SQLite
+    python scripts/bench.py --cpu 1 api     # every server (and Python ceiling server) pinned to CPU 1
 
 Servers run as subprocesses; load comes from separate client processes with keep-alive TLS connections,
 the same client for the server and its ceiling. Figures go into the README by hand.
@@ -32,7 +34,9 @@ sys.path.insert(0, ROOT)
 
 # -- the ceiling: a bare ThreadingHTTPServer behind TLS serving a fixed body
 
-def ceiling_server(cert: str, key: str, body: bytes, port_file: str):
+def ceiling_server(cert: str, key: str, body: bytes, port_file: str, cpu=None):
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     class Fixed(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -127,18 +131,37 @@ def _client_worker(port, path, cafile, certs, seconds, connections, out, method=
 WRK_SCRIPT = """
 local counter = 0
 local threads = 0
+local digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local function base64_digits(n)   -- 4 base64 digits of a number below 2^24
+  local s = ""
+  for i = 1, 4 do
+    local d = n % 64
+    s = string.sub(digits, d + 1, d + 1) .. s
+    n = math.floor(n / 64)
+  end
+  return s
+end
+local has_key64 = string.find(template, "{key64}", 1, true) ~= nil
 function setup(thread) thread:set("tid", threads); threads = threads + 1 end
 function request()
   counter = counter + 1
   local body = nil
-  if template ~= "" then body = string.gsub(template, "{n}", tid .. "-" .. counter) end
+  if template ~= "" then
+    body = string.gsub(template, "{n}", tid .. "-" .. counter)
+    if has_key64 then   -- a distinct etcd key per request, base64 as the JSON gateway wants it: "raw" + 6 bytes
+      body = string.gsub(body, "{key64}", "cmF3" .. base64_digits(tid) .. base64_digits(counter))
+    end
+  end
   return wrk.format(method, path, headers, body)
 end
 """
+FIRST_WRK_KEY64 = "cmF3AAAAAAAB"   # {key64} of wrk thread 0's first request
 
 
-def wrk_load(port, path, seconds=3.0, connections=8, method="GET", body=None, token=None):
-    """The same measurement with wrk (C, epoll): the load generator then takes far less of the 2 cores."""
+def wrk_load(port, path, seconds=3.0, connections=8, method="GET", body=None, token=None, url=None):
+    """The same measurement with wrk (C, epoll): the load generator then takes far less of the 2 cores. In
+    ``body``, ``{n}`` becomes a number distinct per request and ``{key64}`` a distinct base64 etcd key. ``url``
+    (scheme, host and port) instead of ``https://127.0.0.1:port``."""
     import tempfile as tf
     headers = {"Host": "localhost", "User-Agent": "bench"}
     if token:
@@ -153,7 +176,7 @@ def wrk_load(port, path, seconds=3.0, connections=8, method="GET", body=None, to
         f.write(script)
     try:
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s", "--latency", "-s", f.name,
-                              f"https://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 30)
+                              url or f"https://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 30)
     finally:
         os.unlink(f.name)
     text = out.stdout
@@ -233,7 +256,16 @@ def wait_for_file(path, timeout=30):
 BENCH_TOKEN = "bench-token"
 
 
-def start_apiserver(data_dir, *flags, token_rows=()):
+def pinned(cpu):
+    """A subprocess ``preexec_fn`` that runs the child on one CPU (``taskset -c cpu``), or None for no pinning.
+    One CPython process runs one thread at a time; on one CPU, handing the GIL between its threads needs no
+    wake-up of another CPU (see the README's "One CPU for the server")."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def start_apiserver(data_dir, *flags, token_rows=(), cpu=None):
     env = dict(os.environ, PYTHONPATH=ROOT)
     os.makedirs(data_dir, exist_ok=True)
     tokens = os.path.join(data_dir, "tokens.csv")
@@ -244,7 +276,7 @@ def start_apiserver(data_dir, *flags, token_rows=()):
     flags = ("--token-auth-file", tokens) + flags
     proc = subprocess.Popen([sys.executable, "-m", "apiserver", "--data-dir", data_dir, "--secure-port", "0",
                              "--log-format", "json", *flags], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, preexec_fn=pinned(cpu))
     kubeconfig = os.path.join(data_dir, "admin.kubeconfig")
     wait_for_file(kubeconfig)
     text = open(kubeconfig).read()
@@ -277,13 +309,13 @@ def stop(proc):
 def bench_serving(args):
     tmp = tempfile.mkdtemp(prefix="bench-serving-")
     try:
-        proc, port, pki = start_apiserver(os.path.join(tmp, "data"))
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"), cpu=args.cpu)
         cafile = os.path.join(pki, "ca.crt")
         certs = (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
         port_file = os.path.join(tmp, "ceiling.port")
         ceiling = multiprocessing.Process(target=ceiling_server, daemon=True,
                                           args=(os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"),
-                                                b"ok", port_file))
+                                                b"ok", port_file, args.cpu))
         ceiling.start()
         wait_for_file(port_file)
         ceiling_port = int(open(port_file).read())
@@ -579,7 +611,7 @@ def bench_api(args):
     import json
     tmp = tempfile.mkdtemp(prefix="bench-api-")
     try:
-        proc, port, pki = start_apiserver(os.path.join(tmp, "data"))
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"), cpu=args.cpu)
         _wait_ready(port, pki)
         conn = _https(port, pki)
         for ns in ("bench", "listbench", "watchbench"):
@@ -602,7 +634,7 @@ def bench_api(args):
         list_times.sort()
         port_file = os.path.join(tmp, "ceiling.port")
         ceiling = multiprocessing.Process(target=ceiling_server, daemon=True, args=(
-            os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"), body, port_file))
+            os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"), body, port_file, args.cpu))
         ceiling.start()
         wait_for_file(port_file)
         ceiling_port = int(open(port_file).read())
@@ -622,7 +654,7 @@ def bench_api(args):
         ceiling.terminate()
         # The request path alone: no storage cost to speak of and no control loops reading every event.
         proc, port, pki = start_apiserver(os.path.join(tmp, "data-memory"), "--storage-backend", "memory",
-                                          "--controllers=none")
+                                          "--controllers=none", cpu=args.cpu)
         _wait_ready(port, pki)
         _call(_https(port, pki), "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                                "metadata": {"name": "bench"}})
@@ -676,7 +708,7 @@ def bench_patch(args):
     import json
     tmp = tempfile.mkdtemp(prefix="bench-patch-")
     try:
-        proc, port, pki = start_apiserver(os.path.join(tmp, "data"))
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"), cpu=args.cpu)
         _wait_ready(port, pki)
         conn = _https(port, pki)
         path = "/apis/apps/v1/namespaces/default/deployments"
@@ -725,7 +757,7 @@ def bench_gc(args, count=5000):
     import json
     tmp = tempfile.mkdtemp(prefix="bench-gc-")
     try:
-        proc, port, pki = start_apiserver(os.path.join(tmp, "data"))
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"), cpu=args.cpu)
         _wait_ready(port, pki)
         conn = _https(port, pki)
 
@@ -801,7 +833,7 @@ def bench_rbac(args, bindings=1000):
     GET as system:masters (allowed before RBAC is asked)."""
     tmp = tempfile.mkdtemp(prefix="bench-rbac-")
     try:
-        proc, port, pki = start_apiserver(os.path.join(tmp, "data"),
+        proc, port, pki = start_apiserver(os.path.join(tmp, "data"), cpu=args.cpu,
                                           token_rows=[f"{RBAC_TOKEN},rbac-user,rbac-uid"])
         _wait_ready(port, pki)
         conn = _https(port, pki)
@@ -878,46 +910,59 @@ def start_etcd(tmp):
         time.sleep(0.05)
 
 
-def raw_etcd(url, seconds, threads=8, etcd_pid=None):
-    """The ceiling: puts/s and range gets/s of 1 KB values through the JSON gateway, ``threads`` keep-alive
-    connections; and etcd's CPU time per put (µs), when its pid is given."""
+def raw_etcd(args, url, etcd_pid):
+    """The ceiling: puts/s and range gets/s of 1 KB values through the JSON gateway over as many keep-alive
+    connections as the server gets, from the same load generator (wrk, or Python threads with --client python);
+    and etcd's CPU time per put (µs)."""
     import base64
+    import json
+    value = base64.b64encode(_value(0)).decode()
+    connections = args.processes * args.connections
+    before = process_cpu(etcd_pid)
+    if args.client == "wrk":
+        put = json.dumps({"key": "{key64}", "value": value}).encode()
+        puts = wrk_load(0, "/v3/kv/put", args.seconds, connections, "POST", put, url=url)["rps"]
+        etcd_us = (process_cpu(etcd_pid) - before) / (puts * args.seconds) * 1e6 if puts else 0.0
+        get = json.dumps({"key": FIRST_WRK_KEY64}).encode()
+        gets = wrk_load(0, "/v3/kv/range", args.seconds, connections, "POST", get, url=url)["rps"]
+        return puts, gets, etcd_us
+    puts = _python_gateway_load(url, args.seconds, connections, "/v3/kv/put", lambda i, n: {
+        "key": base64.b64encode(f"/raw/{i}/{n}".encode()).decode(), "value": value})
+    etcd_us = (process_cpu(etcd_pid) - before) / (puts * args.seconds) * 1e6 if puts else 0.0
+    gets = _python_gateway_load(url, args.seconds, connections, "/v3/kv/range",
+                                lambda i, n: {"key": base64.b64encode(b"/raw/0/0").decode()})
+    return puts, gets, etcd_us
+
+
+def _python_gateway_load(url, seconds, threads, path, body_for):
+    """Requests/s of ``threads`` Python threads, each POSTing ``body_for(thread, n)`` on a keep-alive connection."""
     import http.client
     import json
     from urllib.parse import urlsplit
     host, port = urlsplit(url).hostname, urlsplit(url).port
-    value = base64.b64encode(_value(0)).decode()
     counts = [0] * threads
 
-    def run(path, body_for):
-        def worker(i):
-            conn = http.client.HTTPConnection(host, port, timeout=30)
-            n, end = 0, time.perf_counter() + seconds
-            while time.perf_counter() < end:
-                conn.request("POST", path, body=json.dumps(body_for(i, n)),
-                             headers={"Content-Type": "application/json"})
-                resp = conn.getresponse()
-                resp.read()
-                assert resp.status == 200
-                n += 1
-            counts[i] = n
-            conn.close()
-        took = _threads(threads, worker)
-        return sum(counts) / took
-
-    before = process_cpu(etcd_pid) if etcd_pid else 0.0
-    puts = run("/v3/kv/put", lambda i, n: {"key": base64.b64encode(f"/raw/{i}/{n}".encode()).decode(),
-                                           "value": value})
-    etcd_us = (process_cpu(etcd_pid) - before) / (puts * seconds) * 1e6 if etcd_pid and puts else 0.0
-    gets = run("/v3/kv/range", lambda i, n: {"key": base64.b64encode(b"/raw/0/0").decode()})
-    return puts, gets, etcd_us
+    def worker(i):
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        n, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            conn.request("POST", path, body=json.dumps(body_for(i, n)), headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 200
+            n += 1
+        counts[i] = n
+        conn.close()
+    took = _threads(threads, worker)
+    return sum(counts) / took
 
 
-def _server_round(args, data_dir, cm, n, etcd_pid, *flags):
-    """A server started with ``flags`` (control loops off), warmed up; then creates (names of round ``n``) and GETs
-    of one ConfigMap through it, with CPU per request of the server and of etcd (``etcd_pid``)."""
+def _server_round(args, data_dir, cm, name, etcd_pid, *flags, cpu=None):
+    """A server started with ``flags`` (control loops off; on CPU ``cpu`` only, if given), warmed up; then creates
+    (names starting with ``name``) and GETs of one ConfigMap through it, with CPU per request of the server and
+    of etcd (``etcd_pid``)."""
     import json
-    proc, port, pki = start_apiserver(data_dir, "--controllers=none", *flags)
+    proc, port, pki = start_apiserver(data_dir, "--controllers=none", *flags, cpu=cpu)
     try:
         _wait_ready(port, pki)
         conn = _https(port, pki)
@@ -927,9 +972,9 @@ def _server_round(args, data_dir, cm, n, etcd_pid, *flags):
         pids = {"server": proc.pid, **({"etcd": etcd_pid} if etcd_pid else {})}
         cafile, certs = os.path.join(pki, "ca.crt"), (os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
         path = "/api/v1/namespaces/bench/configmaps"
-        warm = json.dumps(dict(cm, metadata={"name": f"warm-{n}-{{n}}"})).encode()
+        warm = json.dumps(dict(cm, metadata={"name": f"warm-{name}-{{n}}"})).encode()
         measure(args, port, path, cafile, certs, BENCH_TOKEN, seconds=1, method="POST", body=warm)
-        body = json.dumps(dict(cm, metadata={"name": f"r{n}-{{n}}"})).encode()
+        body = json.dumps(dict(cm, metadata={"name": f"{name}-{{n}}"})).encode()
         creates = measure(args, port, path, cafile, certs, BENCH_TOKEN, method="POST", body=body, pids=pids)
         reads = measure(args, port, path + "/one", cafile, certs, BENCH_TOKEN, pids=pids)
         return creates, reads
@@ -937,50 +982,60 @@ def _server_round(args, data_dir, cm, n, etcd_pid, *flags):
         stop(proc)
 
 
+def one_cpu(args) -> int:
+    """The CPU a pinned server runs on: --cpu, else the last this process may use."""
+    return args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+
+
 def bench_etcd(args):
-    """The server on etcd against raw etcd, in interleaved rounds (drift on the machine hits both alike), and the
-    same server on SQLite against raw SQLite."""
+    """The server on etcd against raw etcd, in interleaved rounds (drift on the machine hits both alike), free to
+    use every CPU and pinned to one; and the same server on SQLite against raw SQLite."""
     if not shutil.which("etcd"):
         print("etcd: skipped (no etcd binary)")
         return
     tmp = tempfile.mkdtemp(prefix="bench-etcd-")
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"}, "data": {"key": "v" * 900}}
+    cpu = one_cpu(args)
     rounds = []
     try:
         etcd, url = start_etcd(tmp)
         try:
             # Raw etcd runs with no server up: a running server's watch would see (and etcd send) every raw put.
             for n in range(args.rounds):
-                raw = raw_etcd(url, args.seconds, etcd_pid=etcd.pid)
-                rounds.append((raw, _server_round(args, os.path.join(tmp, f"data-etcd3-{n}"), cm, n, etcd.pid,
-                                                  "--storage-backend", "etcd3", "--etcd-servers", url)))
+                raw = raw_etcd(args, url, etcd.pid)
+                flags = ("--storage-backend", "etcd3", "--etcd-servers", url)
+                free = _server_round(args, os.path.join(tmp, f"data-etcd3-{n}"), cm, f"r{n}", etcd.pid, *flags)
+                one = _server_round(args, os.path.join(tmp, f"data-etcd3-{n}-cpu"), cm, f"p{n}", etcd.pid, *flags,
+                                    cpu=cpu)
+                rounds.append((raw, free, one))
         finally:
             etcd.kill()
             etcd.wait(10)
-        sqlite = _server_round(args, os.path.join(tmp, "data-sqlite"), cm, 0, None)
+        sqlite = _server_round(args, os.path.join(tmp, "data-sqlite"), cm, "s", None, cpu=args.cpu)
         sqlite_inserts, _, _ = raw_sqlite(os.path.join(tmp, "raw.db"), "NORMAL")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"etcd: etcd {_etcd_version()} single member, JSON gateway; server with {args.client}, "
-          f"{args.processes * args.connections} keep-alive TLS connections; {args.rounds} rounds, raw etcd and "
-          f"then the server (started for the round)")
-    for n, ((puts, gets, etcd_put_us), (creates, reads)) in enumerate(rounds, 1):
-        print(f"  round {n}: raw etcd puts (1 KB, 8 threads) {puts:6.0f}/s (etcd CPU {etcd_put_us:,.0f} µs/put), "
-              f"server creates {creates['rps']:6.0f}/s: {creates['rps'] / puts:.2f};  raw range gets "
-              f"{gets:6.0f}/s, server GETs {reads['rps']:6.0f}/s: {reads['rps'] / gets:.2f}")
+    connections = args.processes * args.connections
+    print(f"etcd: etcd {_etcd_version()} single member, JSON gateway; {args.client}, {connections} keep-alive "
+          f"connections to etcd (raw) and TLS connections to the server; {args.rounds} rounds of raw etcd, then the "
+          f"server started for the round on every CPU, then pinned to CPU {cpu}")
+    for n, ((puts, gets, etcd_put_us), (creates, reads), (creates1, reads1)) in enumerate(rounds, 1):
+        print(f"  round {n}: raw etcd puts {puts:6.0f}/s (etcd CPU {etcd_put_us:,.0f} µs/put), server creates "
+              f"{creates['rps']:6.0f}/s: {creates['rps'] / puts:.2f}, pinned {creates1['rps']:6.0f}/s: "
+              f"{creates1['rps'] / puts:.2f};  raw range gets {gets:6.0f}/s, server GETs {reads['rps']:6.0f}/s: "
+              f"{reads['rps'] / gets:.2f}, pinned {reads1['rps']:6.0f}/s: {reads1['rps'] / gets:.2f}")
     best_puts = max(r[0][0] for r in rounds)
     best_gets = max(r[0][1] for r in rounds)
-    creates = max((r[1][0] for r in rounds), key=lambda r: r["rps"])
-    reads = max((r[1][1] for r in rounds), key=lambda r: r["rps"])
-    ratios = sorted(r[1][0]["rps"] / r[0][0] for r in rounds)
     print(f"  best rounds: raw etcd puts {best_puts:8.0f} /s   raw range gets {best_gets:8.0f} /s")
-    _row("server on etcd: POST ConfigMap (creates)", creates)
-    _row("server on etcd: GET one ConfigMap", reads)
-    print(f"  creates / raw etcd puts: {creates['rps'] / best_puts:.2f} (best rounds; median of the rounds "
-          f"{ratios[len(ratios) // 2]:.2f}; target >= 0.5);  GETs / raw etcd gets: {reads['rps'] / best_gets:.2f}")
+    for label, index in (("", 1), (f", pinned to CPU {cpu}", 2)):
+        creates = max((r[index][0] for r in rounds), key=lambda r: r["rps"])
+        reads = max((r[index][1] for r in rounds), key=lambda r: r["rps"])
+        ratios = sorted(r[index][0]["rps"] / r[0][0] for r in rounds)
+        _row(f"server on etcd{label}: POST ConfigMap (creates)", creates)
+        _row(f"server on etcd{label}: GET one ConfigMap", reads)
+        print(f"  creates / raw etcd puts: {creates['rps'] / best_puts:.2f} (best rounds; median of the rounds "
+              f"{ratios[len(ratios) // 2]:.2f}; target >= 0.5);  GETs / raw etcd gets: {reads['rps'] / best_gets:.2f}")
     sqlite_creates, sqlite_reads = sqlite
-    print(f"  server on etcd / server on SQLite: creates {creates['rps'] / sqlite_creates['rps']:.2f}, "
-          f"GETs {reads['rps'] / sqlite_reads['rps']:.2f}")
     print(f"  raw SQLite inserts (WAL, NORMAL, 1 KB)           {sqlite_inserts:8.0f} /s")
     _row("server on SQLite: POST ConfigMap (creates)", sqlite_creates)
     _row("server on SQLite: GET one ConfigMap", sqlite_reads)
@@ -1112,6 +1167,9 @@ def main():
     parser.add_argument("--connections", type=int, default=4, help="connections per client process")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
                         help="load generator (default: wrk when installed)")
+    parser.add_argument("--cpu", type=int, default=None,
+                        help="run every server (and Python ceiling server) on this CPU only, as `taskset -c CPU` "
+                             "does; the etcd suite measures its server both ways whatever this says")
     args = parser.parse_args()
     for name in args.suites or list(SUITES):
         SUITES[name](args)
