@@ -41,6 +41,7 @@ class Config:
     auditor: Any = None                              # audit policy and backend; None: nothing is audited
     token_issuer: Any = None                         # serviceaccount.TokenIssuer, for TokenRequest
     api_audiences: list = field(default_factory=list)   # --api-audiences, for TokenReview
+    log_requests: bool = True                        # one log line per request (the testing kit turns it off)
 
     def complete(self) -> CompletedConfig:
         if self.secure_serving is None:

@@ -137,3 +137,22 @@ def test_failure_report_lists_the_requests(tmp_path):
     assert "get     /api/v1/namespaces/test-" in report
     assert '/configmaps/missing -> 404 (kubernetes-admin): configmaps "missing" not found' in report
     assert out.stdout.count("API requests (") == 1   # the passing test has no report
+
+
+REQUEST_LINES = '''
+from apiserver.testing import KubeAPIServer
+with KubeAPIServer() as quiet:
+    assert quiet.request("GET", "/api/v1/namespaces/quiet-marker")[0] == 404
+with KubeAPIServer(log_requests=True) as loud:
+    assert loud.request("GET", "/api/v1/namespaces/loud-marker")[0] == 404
+'''
+
+
+def test_request_log_lines_are_off_unless_asked_for():
+    """A test's server writes no line per request (the failure report lists them); log_requests=True does."""
+    out = subprocess.run([sys.executable, "-c", REQUEST_LINES], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": ROOT})
+    assert out.returncode == 0, out.stderr
+    logged = out.stdout + out.stderr
+    assert "loud-marker" in logged
+    assert "quiet-marker" not in logged

@@ -166,7 +166,7 @@ class PreparedServer:
         healthz.install(routes, "readyz", server.readyz_checks + hook_checks + [shutdown_check],
                         self.lifecycle.has_been_ready.signal)
         self.handler = self.build_handler_chain(self._director)
-        self._log_request = logs.request_logger(__name__)
+        self._log_request = logs.request_logger(__name__) if cfg.log_requests else _no_log
 
     def _shutdown_check(self):
         if self.lifecycle.shutdown_initiated.signaled():
@@ -285,6 +285,10 @@ class PreparedServer:
                 destroy()
             except Exception:  # noqa: BLE001
                 log.exception("cleanup after stop failed")
+
+
+def _no_log(**fields):
+    pass
 
 
 def _metric_verb(req: Request, info) -> str:
