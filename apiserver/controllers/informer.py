@@ -28,6 +28,10 @@ def run(storage: st.Store, prefix: str, stop: threading.Event, on_object: Callab
             if on_synced is not None:
                 on_synced()
             watcher = storage.watch(prefix, page.revision)
+            # A StopEvent (lifecycle.py) ends the watch when it is set; a plain Event is seen within ``idle``.
+            call_on_set = getattr(stop, "call_on_set", None)
+            if call_on_set is not None and not call_on_set(watcher.stop):
+                return
             while not stop.is_set():
                 event = watcher.next(idle)
                 if event is None or event.type == st.PROGRESS:
@@ -49,3 +53,6 @@ def run(storage: st.Store, prefix: str, stop: threading.Event, on_object: Callab
         finally:
             if watcher is not None:
                 watcher.stop()
+                forget = getattr(stop, "forget", None)
+                if forget is not None:
+                    forget(watcher.stop)

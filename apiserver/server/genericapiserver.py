@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from apiserver import logs
 from apiserver.endpoints import status
 from apiserver.server import filters, healthz
+from apiserver.server.lifecycle import StopEvent
 from apiserver.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from apiserver.server.request import Request, Response
 from apiserver.version import version_info
@@ -153,7 +154,7 @@ class PreparedServer:
         self.non_long_running = filters.WaitGroup()
         self.long_running = filters.WaitGroup()
         self.streams_stop = cfg.streams_stop    # long-running handlers end their streams when this is set
-        self.hooks_stop = threading.Event()      # post-start hooks (controllers) stop when this is set
+        self.hooks_stop = StopEvent()   # post-start hooks (controllers) stop when this is set
         self.watchdog = filters.TimeoutWatchdog()
         self.http_server = None
         self._hooks = [_PostStartHook(name, hook) for name, hook in server.post_start_hooks.items()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, List, Optional
 
 from apiserver import logs
 
@@ -36,6 +36,37 @@ class LifecycleSignal:
     @property
     def event(self) -> threading.Event:
         return self._event
+
+
+class StopEvent(threading.Event):
+    """A stop channel that also runs the callbacks registered with it when it is set, as cancelling a Go context
+    wakes everything waiting on its Done(): an informer waiting for its next watch event ends at once instead of
+    at its next idle timeout."""
+
+    def __init__(self):
+        super().__init__()
+        self._guard = threading.Lock()
+        self._callbacks: List[Callable[[], None]] = []
+
+    def call_on_set(self, callback: Callable[[], None]) -> bool:
+        """Run ``callback`` when the event is set; False (and nothing registered) when it is set already."""
+        with self._guard:
+            if self.is_set():
+                return False
+            self._callbacks.append(callback)
+            return True
+
+    def forget(self, callback: Callable[[], None]) -> None:
+        with self._guard:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def set(self) -> None:
+        with self._guard:
+            super().set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
 
 
 def _signal(name: str):
