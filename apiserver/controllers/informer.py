@@ -35,7 +35,7 @@ def run(storage: st.Store, prefix: str, stop: threading.Event, on_object: Callab
             while not stop.is_set():
                 event = watcher.next(idle)
                 if event is None or event.type == st.PROGRESS:
-                    if on_idle is not None:
+                    if on_idle is not None and not stop.is_set():   # (a stopped watch returns None too)
                         on_idle()
                     continue
                 if wants is None or wants(event.key):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Iterator, List, NamedTuple, Optional
 
 # -- errors
 
@@ -69,8 +69,7 @@ class WatchTooSlowError(StorageError):
 # -- values
 
 
-@dataclass(frozen=True)
-class KeyValue:
+class KeyValue(NamedTuple):   # a tuple: made for every row a list returns, at a quarter of a dataclass's cost
     key: str
     value: bytes
     create_revision: int

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import threading
 from abc import abstractmethod
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from apiserver import logs
 from apiserver.storage.interface import (
@@ -37,8 +36,7 @@ from apiserver.storage.watch import Dispatcher
 log = logs.get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):   # a tuple: made for every row a list reads
     rev: int
     key: str
     created: int        # revision that created this incarnation of the key
