@@ -339,8 +339,8 @@ class SQLiteStore(LogStore):
             rows = rows[:limit]
             if not rows:
                 return rows, True, 0
-            count = ("SELECT COUNT(*) FROM kv k WHERE k.key > ? AND k.key < ? AND k.rev = "
-                     "(SELECT MAX(m.rev) FROM kv m WHERE m.key = k.key AND m.rev <= ?) AND k.deleted = 0")
+            count = ("SELECT COUNT(*) FROM (SELECT MAX(rev) AS rev FROM kv WHERE key > ? AND key < ? AND rev <= ? "
+                     "GROUP BY key) n CROSS JOIN kv k ON k.rev = n.rev WHERE k.deleted = 0")   # order does not matter
             remaining = conn.execute(count, [rows[-1].key, prefix_end(prefix), revision]).fetchone()[0]
             return rows, True, remaining
 
