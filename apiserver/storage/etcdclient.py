@@ -59,6 +59,14 @@ def set_timeout(sock: socket.socket, seconds: float) -> None:
     sock.settimeout(None)
 
 
+def retime(sock: socket.socket, timeout: float, current: Optional[float]) -> float:
+    """``set_timeout`` unless the socket has ``timeout`` already (each change is a system call, and a connection's
+    timeout rarely changes); returns the socket's timeout now."""
+    if timeout != current:
+        set_timeout(sock, timeout)
+    return timeout
+
+
 def _recv(sock: socket.socket, size: int) -> bytes:
     """recv, with the kernel's timeout (EAGAIN on a blocking socket) raised as Python's."""
     try:
@@ -113,9 +121,7 @@ class GatewayConnection:
         sock = self.sock
         if sock is None:
             raise ConnectionError("not connected")
-        if timeout != self._timeout:   # each change is a system call; the usual timeout is always the same
-            set_timeout(sock, timeout)
-            self._timeout = timeout
+        self._timeout = retime(sock, timeout, self._timeout)
         try:
             sock.sendall(f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
         except BlockingIOError:
@@ -399,10 +405,7 @@ class WatchStream:
     def _fill(self, timeout: float) -> bool:
         """Read more bytes; False on timeout; raises ConnectionError at EOF. The socket's own timeout does the
         waiting (see ``set_timeout``): one recv per read, where select and a timeout change cost two more calls."""
-        timeout = max(timeout, 0.001)
-        if timeout != self._timeout:
-            set_timeout(self.sock, timeout)
-            self._timeout = timeout
+        self._timeout = retime(self.sock, max(timeout, 0.001), self._timeout)
         try:
             data = _recv(self.sock, 65536)
         except (socket.timeout, ssl.SSLWantReadError):
